@@ -1,0 +1,233 @@
+//! The `methodArn` of an authorizer event, parsed once into its parts.
+//!
+//! The policy we return may only grant methods of the API that called us, so the ARN's prefix
+//! (partition, region, account, API id, stage) is copied into every resource we grant. A prefix that
+//! could widen a grant — a wildcard, an empty part, an unknown partition — is refused here rather than
+//! trusted later; the parser returns an error and never panics.
+
+use std::fmt;
+
+/// The AWS partitions whose API Gateway can call us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+impl Partition {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "aws" => Some(Partition::Aws),
+            "aws-cn" => Some(Partition::AwsCn),
+            "aws-us-gov" => Some(Partition::AwsUsGov),
+            _ => None,
+        }
+    }
+
+    /// The partition as it is written in an ARN.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+}
+
+/// `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodArn {
+    partition: Partition,
+    region: String,
+    account: String,
+    api_id: String,
+    stage: String,
+    method: String,
+    /// The resource path without its leading `/`; empty for the root resource.
+    path: String,
+}
+
+/// The `methodArn` does not have the shape API Gateway gives it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed method ARN")]
+pub struct MalformedArn;
+
+impl MethodArn {
+    /// Parses a method ARN, refusing anything that API Gateway would not send.
+    pub fn parse(text: &str) -> Result<Self, MalformedArn> {
+        let mut fields = text.splitn(6, ':');
+        let mut next = || fields.next().ok_or(MalformedArn);
+        let (arn, partition, service) = (next()?, next()?, next()?);
+        let (region, account, resource) = (next()?, next()?, next()?);
+        if arn != "arn" || service != "execute-api" {
+            return Err(MalformedArn);
+        }
+        let partition = Partition::parse(partition).ok_or(MalformedArn)?;
+
+        let mut parts = resource.splitn(4, '/');
+        let mut part = || parts.next().ok_or(MalformedArn);
+        let (api_id, stage, method) = (part()?, part()?, part()?);
+        // The root resource is `…/GET/`; a missing path separator is not an ARN API Gateway sends.
+        let path = part()?;
+
+        let lowercase_word = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let valid = lowercase_word(region)
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !api_id.is_empty()
+            && api_id.bytes().all(|b| b.is_ascii_alphanumeric())
+            && !stage.is_empty()
+            && stage
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && !method.is_empty()
+            && method.bytes().all(|b| b.is_ascii_uppercase())
+            && path.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return Err(MalformedArn);
+        }
+        Ok(MethodArn {
+            partition,
+            region: region.to_owned(),
+            account: account.to_owned(),
+            api_id: api_id.to_owned(),
+            stage: stage.to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The partition the API lives in.
+    pub fn partition(&self) -> Partition {
+        self.partition
+    }
+
+    /// The HTTP method being called, e.g. `GET`.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The resource path being called, with its leading `/`, as access rules write it.
+    pub fn path(&self) -> String {
+        format!("/{}", self.path)
+    }
+
+    /// The ARN of another method of the same API and stage: the only kind of resource we grant.
+    /// `method` and `path` (no leading `/`) come from the access rules and may hold `*`.
+    pub fn sibling(&self, method: &str, path: &str) -> String {
+        format!(
+            "arn:{}:execute-api:{}:{}:{}/{}/{}/{}",
+            self.partition.as_str(),
+            self.region,
+            self.account,
+            self.api_id,
+            self.stage,
+            method,
+            path
+        )
+    }
+}
+
+impl fmt::Display for MethodArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sibling(&self.method, &self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PETS: &str = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets";
+
+    #[test]
+    fn parses_the_parts_of_a_method_arn() {
+        let arn = MethodArn::parse(PETS).unwrap();
+        assert_eq!(arn.partition(), Partition::Aws);
+        assert_eq!(arn.method(), "GET");
+        assert_eq!(arn.path(), "/pets");
+        assert_eq!(arn.to_string(), PETS);
+        assert_eq!(
+            arn.sibling("POST", "pets/*"),
+            "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/pets/*"
+        );
+    }
+
+    #[test]
+    fn keeps_every_partition() {
+        for (text, partition) in [
+            ("aws-cn", Partition::AwsCn),
+            ("aws-us-gov", Partition::AwsUsGov),
+        ] {
+            let arn = format!("arn:{text}:execute-api:cn-north-1:123456789012:abc/dev/GET/pets");
+            let parsed = MethodArn::parse(&arn).unwrap();
+            assert_eq!(parsed.partition(), partition);
+            assert_eq!(parsed.to_string(), arn);
+        }
+    }
+
+    #[test]
+    fn accepts_root_proxy_and_punctuated_paths() {
+        for path in ["", "pets/{proxy+}", "pets/my_pet-1.json", "v1/pets/42/toys"] {
+            let text = format!(
+                "arn:aws:execute-api:eu-west-3:123456789012:abc123/test_stage-1/DELETE/{path}"
+            );
+            let arn = MethodArn::parse(&text).unwrap();
+            assert_eq!(arn.path(), format!("/{path}"));
+            assert_eq!(arn.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn refuses_what_api_gateway_never_sends() {
+        for text in [
+            "",
+            "arn",
+            "arn:aws:execute-api:us-east-1:123456789012",
+            "arn:aws:execute-api:us-east-1:123456789012:abc",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET",
+            "arn:aws:lambda:us-east-1:123456789012:abc/prod/GET/pets",
+            "arn:aws-xx:execute-api:us-east-1:123456789012:abc/prod/GET/pets",
+            "arn:aws:execute-api:*:123456789012:abc/prod/GET/pets",
+            "arn:aws:execute-api:us-east-1:*:abc/prod/GET/pets",
+            "arn:aws:execute-api:us-east-1:12345678901:abc/prod/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc//GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/get/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/pets with space",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/pets\u{e9}",
+        ] {
+            assert_eq!(MethodArn::parse(text), Err(MalformedArn), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(text in "\\PC*") {
+            let _ = MethodArn::parse(&text);
+        }
+
+        #[test]
+        fn a_parsed_arn_prints_back_unchanged(
+            region in "[a-z]{2}-[a-z]{4,9}-[1-9]",
+            account in "[0-9]{12}",
+            api in "[a-z0-9]{10}",
+            stage in "[A-Za-z0-9_-]{1,20}",
+            method in "(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)",
+            path in "([a-z0-9_.{}+-]{1,8}/){0,3}[a-z0-9_.-]{0,8}",
+        ) {
+            let text = format!("arn:aws:execute-api:{region}:{account}:{api}/{stage}/{method}/{path}");
+            let arn = MethodArn::parse(&text).unwrap();
+            prop_assert_eq!(arn.to_string(), text);
+        }
+    }
+}

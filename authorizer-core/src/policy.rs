@@ -1,0 +1,183 @@
+//! The IAM policy API Gateway evaluates, built from a principal's grants.
+//!
+//! API Gateway caches an authorizer's answer per token (300 s by default) and reuses it for the
+//! caller's next requests, whatever method they call. The policy therefore depends only on the
+//! principal: it allows every method the principal's rules grant in the calling API, not just the
+//! method at hand — a policy for the one method would hand the caller false 403s on the next.
+//! When the method at hand is not granted, an explicit Deny for it makes API Gateway answer 403.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde::{Deserialize, Serialize};
+
+use crate::arn::MethodArn;
+use crate::principal::Principal;
+use crate::rules::AccessRules;
+
+/// What API Gateway gets back for a valid token.
+pub type AuthorizerResponse = ApiGatewayCustomAuthorizerResponse<PolicyContext>;
+
+/// The `context` handed to the integration (`$context.authorizer.<key>`). API Gateway accepts only
+/// strings, numbers and booleans there, so lists are comma-joined and absent values left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyContext {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Whether the method being called is granted: what the log line reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Granted: API Gateway lets the request through (200 from the backend).
+    Allow,
+    /// Not granted: the policy carries an explicit Deny for it (403).
+    Deny,
+}
+
+/// The policy statement's IAM action: calling an API Gateway method.
+const INVOKE: &str = "execute-api:Invoke";
+
+/// Builds the answer for a verified principal calling `arn`.
+pub fn respond(
+    principal: &Principal,
+    arn: &MethodArn,
+    rules: &AccessRules,
+) -> (Decision, AuthorizerResponse) {
+    let grants = rules.grants_for(principal);
+    let called_path = arn.path();
+    let called_path = called_path.trim_start_matches('/');
+    let decision = if grants.iter().any(|g| g.covers(arn.method(), called_path)) {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    };
+
+    let mut statements = Vec::with_capacity(2);
+    if !grants.is_empty() {
+        let resources = grants
+            .iter()
+            .map(|grant| arn.sibling(grant.method(), grant.path()))
+            .collect();
+        statements.push(statement(IamPolicyEffect::Allow, resources));
+    }
+    if decision == Decision::Deny {
+        statements.push(statement(IamPolicyEffect::Deny, vec![arn.to_string()]));
+    }
+
+    let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
+    policy.version = Some("2012-10-17".to_owned());
+    policy.statement = statements;
+
+    let mut response = AuthorizerResponse::default();
+    response.principal_id = Some(principal.sub.clone());
+    response.policy_document = policy;
+    response.context = PolicyContext {
+        sub: principal.sub.clone(),
+        groups: joined(&principal.groups, ","),
+        scope: joined(&principal.scopes, " "),
+        username: principal.username.clone(),
+        email: principal.email.clone(),
+    };
+    (decision, response)
+}
+
+fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec![INVOKE.to_owned()];
+    statement.effect = effect;
+    statement.resource = resource;
+    statement
+}
+
+fn joined(items: &[String], separator: &str) -> Option<String> {
+    (!items.is_empty()).then(|| items.join(separator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const API: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod";
+
+    fn call(method_and_path: &str, groups: &[&str]) -> (Decision, serde_json::Value) {
+        let arn = MethodArn::parse(&format!("{API}/{method_and_path}")).unwrap();
+        let principal = Principal {
+            sub: "bob".into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            scopes: vec!["pets/read".into(), "openid".into()],
+            ..Principal::default()
+        };
+        let (decision, response) = respond(&principal, &arn, &AccessRules::default());
+        (decision, serde_json::to_value(response).unwrap())
+    }
+
+    #[test]
+    fn a_granted_method_gets_every_grant_and_no_deny() {
+        let (decision, response) = call("GET/pets", &["admin"]);
+        assert_eq!(decision, Decision::Allow);
+        assert_eq!(
+            response,
+            json!({
+                "principalId": "bob",
+                "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": ["execute-api:Invoke"], "Effect": "Allow",
+                    "Resource": [format!("{API}/GET/pets"), format!("{API}/POST/pets")]
+                }]},
+                "context": {"sub": "bob", "groups": "admin", "scope": "pets/read openid"},
+                "usageIdentifierKey": null
+            })
+        );
+    }
+
+    #[test]
+    fn an_ungranted_method_is_denied_explicitly_and_the_grants_stay() {
+        let (decision, response) = call("POST/pets", &[]);
+        assert_eq!(decision, Decision::Deny);
+        assert_eq!(
+            response["policyDocument"]["Statement"],
+            json!([
+                {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [format!("{API}/GET/pets")]},
+                {"Action": ["execute-api:Invoke"], "Effect": "Deny", "Resource": [format!("{API}/POST/pets")]}
+            ])
+        );
+    }
+
+    #[test]
+    fn the_grants_do_not_depend_on_the_method_called() {
+        let allow_of = |method_and_path| {
+            call(method_and_path, &["admin"]).1["policyDocument"]["Statement"][0].clone()
+        };
+        assert_eq!(allow_of("GET/pets"), allow_of("POST/pets"));
+        assert_eq!(allow_of("GET/pets"), allow_of("DELETE/pets/1"));
+    }
+
+    #[test]
+    fn no_grant_means_a_lone_deny() {
+        let arn = MethodArn::parse(&format!("{API}/GET/pets")).unwrap();
+        let rules = AccessRules::from_json("{}").unwrap();
+        let (decision, response) = respond(
+            &Principal {
+                sub: "m".into(),
+                ..Principal::default()
+            },
+            &arn,
+            &rules,
+        );
+        assert_eq!(decision, Decision::Deny);
+        assert_eq!(response.policy_document.statement.len(), 1);
+        assert_eq!(
+            response.policy_document.statement[0].effect,
+            IamPolicyEffect::Deny
+        );
+    }
+}

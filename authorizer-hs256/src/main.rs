@@ -1,0 +1,12 @@
+use authorizer_core::config::process_env;
+use authorizer_core::logging;
+use lambda_runtime::{Error, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init();
+    let authorizer = authorizer_hs256::authorizer_from_env(&process_env)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
+    authorizer.run().await
+}
