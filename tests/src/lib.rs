@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,18 +39,21 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the release binaries once per test process and returns the path of `name`.
+/// Builds the release binary `name` (each binary is named after its package) once per test
+/// process, and returns its path.
 pub fn release_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root())
-            .args(["build", "--release", "--workspace", "--bins"])
+            .args(["build", "--release", "--package", name, "--bin", name])
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "the release build failed");
-    });
+        assert!(status.success(), "the release build of {name} failed");
+        built.push(name.to_owned());
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));

@@ -1,0 +1,140 @@
+//! The local tour: every sample event in `events/` through its function, with cargo lambda.
+//!
+//! Starts `cargo lambda watch` on 127.0.0.1 (a free port), sends each `events/<function>/*.json`
+//! with `cargo lambda invoke --data-file`, and prints the expected and the actual outcome of each.
+//! Exits non-zero if any differ. `scripts/tour` puts the project's cargo-lambda on `PATH` first.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e_tests::{Reply, outcome, root, sample_events};
+
+/// Functions in the order the tour shows them; those without events yet are skipped.
+const FUNCTIONS: [&str; 3] = ["authorizer-hs256", "authorizer-cognito", "noop-cors"];
+
+fn main() -> ExitCode {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let mut watch = Watch::start(port);
+
+    let mut failures = 0;
+    for function in FUNCTIONS {
+        if !root().join("events").join(function).is_dir() {
+            continue;
+        }
+        println!("\n{function}");
+        for event in sample_events(function) {
+            let actual = outcome(&invoke(function, port, &event.name));
+            let verdict = if actual == event.expected {
+                "ok  "
+            } else {
+                "FAIL"
+            };
+            failures += usize::from(actual != event.expected);
+            println!(
+                "  {verdict} {:<28} expected {:<36} got {actual}",
+                event.name, event.expected
+            );
+        }
+    }
+    watch.stop();
+    if failures == 0 {
+        println!("\nevery event got its expected outcome");
+        ExitCode::SUCCESS
+    } else {
+        println!("\n{failures} event(s) did not get their expected outcome");
+        ExitCode::FAILURE
+    }
+}
+
+/// `cargo lambda invoke`: the answer on stdout, or an error whose message is the `×` line.
+fn invoke(function: &str, port: u16, event: &str) -> Reply {
+    let output = Command::new("cargo")
+        .current_dir(root())
+        .args([
+            "lambda",
+            "invoke",
+            function,
+            "--invoke-address",
+            "127.0.0.1",
+        ])
+        .args(["--invoke-port", &port.to_string(), "--data-file"])
+        .arg(format!("events/{function}/{event}.json"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo lambda runs (scripts/tour installs it)");
+    if output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        return match serde_json::from_str(&stdout) {
+            Ok(json) => Reply::Response(json),
+            Err(_) => Reply::NoAnswer(stdout.into_owned()),
+        };
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let field = |prefix: &str| {
+        stderr
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(prefix))
+            .map(|s| s.trim().to_owned())
+    };
+    match (field("Error:"), field("×")) {
+        (Some(error_type), Some(error_message)) => Reply::Error {
+            error_type,
+            error_message,
+        },
+        _ => Reply::NoAnswer(stderr.into_owned()),
+    }
+}
+
+/// `cargo lambda watch`, bound to loopback only, stopped with SIGINT like a user's Ctrl-C.
+struct Watch(Child);
+
+impl Watch {
+    fn start(port: u16) -> Watch {
+        let log = std::fs::File::create(root().join("target/tour-watch.log"))
+            .expect("target/ is writable");
+        let child = Command::new("cargo")
+            .current_dir(root())
+            .args([
+                "lambda",
+                "watch",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("cargo lambda runs (scripts/tour installs it)");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not start: see target/tour-watch.log"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        println!("cargo lambda watch is serving on 127.0.0.1:{port} (log: target/tour-watch.log)");
+        Watch(child)
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
+}
