@@ -1,0 +1,139 @@
+//! End to end: the release `noop-cors` behind a loopback Lambda Runtime API.
+
+use std::time::Duration;
+
+use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, sample_events};
+use serde_json::{Value, json};
+
+fn start(env: &[(&str, &str)]) -> Function {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Function::start(&release_binary("noop-cors"), &env)
+}
+
+fn preflight(headers: Value) -> String {
+    json!({"resource": "/pets", "path": "/pets", "httpMethod": "OPTIONS", "headers": headers})
+        .to_string()
+}
+
+#[test]
+fn every_sample_event_gets_its_expected_outcome() {
+    let mut function = Function::start(&release_binary("noop-cors"), &demo_env("noop-cors"));
+    let mut wrong = Vec::new();
+    for event in sample_events("noop-cors") {
+        let actual = outcome(&function.invoke(&event.json));
+        if actual != event.expected {
+            wrong.push(format!(
+                "{}: expected {:?}, got {:?}",
+                event.name, event.expected, actual
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}\n{}", function.logs());
+}
+
+#[test]
+fn a_preflight_gets_exactly_the_cors_headers() {
+    let mut function = start(&[]);
+    let reply = function.invoke(&preflight(json!({"Origin": "https://petstore.example"})));
+    assert_eq!(
+        reply,
+        Reply::Response(json!({
+            "statusCode": 204,
+            "headers": {
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+                "Access-Control-Allow-Headers":
+                    "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token",
+                "Access-Control-Max-Age": "600",
+            }
+        }))
+    );
+}
+
+#[test]
+fn an_allow_list_echoes_listed_origins_only() {
+    let mut function = start(&[
+        (
+            "CORS_ALLOW_ORIGINS",
+            "https://petstore.example,http://localhost:3000",
+        ),
+        ("CORS_MAX_AGE", "60"),
+    ]);
+    for (event, expected) in [
+        (
+            preflight(json!({"Origin": "https://petstore.example"})),
+            "204 origin https://petstore.example",
+        ),
+        (
+            preflight(json!({"origin": "http://localhost:3000"})),
+            "204 origin http://localhost:3000",
+        ),
+        (
+            json!({"multiValueHeaders": {"ORIGIN": ["https://petstore.example"]}}).to_string(),
+            "204 origin https://petstore.example",
+        ),
+        (
+            preflight(json!({"Origin": "https://evil.example"})),
+            "204 origin none",
+        ),
+        (preflight(json!({})), "204 origin none"),
+        ("{}".to_owned(), "204 origin none"),
+    ] {
+        let reply = function.invoke(&event);
+        assert_eq!(outcome(&reply), expected, "{event}");
+        let Reply::Response(response) = reply else {
+            unreachable!()
+        };
+        assert_eq!(response["headers"]["Vary"], "Origin", "{event}");
+        assert_eq!(response["headers"]["Access-Control-Max-Age"], "60");
+    }
+}
+
+#[test]
+fn odd_inputs_get_an_answer_and_the_function_keeps_serving() {
+    let mut function = start(&[]);
+    for event in [
+        "null",
+        "[]",
+        "[1, {\"headers\": {}}]",
+        "\"OPTIONS /pets\"",
+        "42",
+        "true",
+        "{\"headers\": \"Origin\", \"multiValueHeaders\": [null]}",
+    ] {
+        let reply = function.invoke(event);
+        assert_eq!(outcome(&reply), "204 origin *", "{event}: {reply:?}");
+    }
+    assert!(
+        function.is_running(),
+        "the function died:\n{}",
+        function.logs()
+    );
+    assert_eq!(
+        outcome(&function.invoke(&preflight(json!({})))),
+        "204 origin *"
+    );
+}
+
+#[test]
+fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
+    for (var, value) in [
+        ("CORS_MAX_AGE", "-1"),
+        ("CORS_MAX_AGE", "86401"),
+        ("CORS_ALLOW_ORIGINS", "https://petstore.example/"),
+        ("CORS_ALLOW_METHODS", "GET\r\nSet-Cookie: a=b"),
+        ("CORS_ALLOW_HEADERS", "Content Type"),
+    ] {
+        let mut function = start(&[(var, value)]);
+        let status = function.wait_for_exit(Duration::from_secs(5));
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "{var}={value:?}: still running or exited 0"
+        );
+        let logs = function.logs();
+        assert!(logs.contains(var), "{var} not named in:\n{logs}");
+    }
+}
