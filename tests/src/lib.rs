@@ -119,11 +119,16 @@ pub fn sample_events(function: &str) -> Vec<SampleEvent> {
 }
 
 /// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets`,
-/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`.
+/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`; and of a
+/// proxy integration's reply (one with a `statusCode`), its status and the origin it allows:
+/// `204 origin *`, `204 origin https://petstore.example`, `204 origin none`.
 pub fn outcome(reply: &Reply) -> String {
     match reply {
         Reply::Error { error_message, .. } if error_message == "Unauthorized" => "401".into(),
         Reply::Error { .. } | Reply::NoAnswer(_) => "500".into(),
+        Reply::Response(response) if response.get("statusCode").is_some() => {
+            proxy_outcome(response)
+        }
         Reply::Response(response) => {
             let statements = response["policyDocument"]["Statement"]
                 .as_array()
@@ -150,6 +155,20 @@ pub fn outcome(reply: &Reply) -> String {
             }
         }
     }
+}
+
+/// `{statusCode} origin {Access-Control-Allow-Origin or none}`, the header's name in any case.
+fn proxy_outcome(response: &Value) -> String {
+    let origin = response["headers"]
+        .as_object()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("access-control-allow-origin"))
+        })
+        .and_then(|(_, value)| value.as_str())
+        .unwrap_or("none");
+    format!("{} origin {origin}", response["statusCode"])
 }
 
 /// `arn:…:api/stage/GET/pets/1` → `GET /pets/1`.
@@ -184,6 +203,7 @@ impl Function {
         thread::spawn(move || serve(server, events_rx, replies_tx, stop_server));
 
         let mut child = Command::new(binary)
+            .current_dir(root())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
@@ -238,6 +258,11 @@ impl Function {
             }
         }
         Reply::NoAnswer("no answer within 10 s".into())
+    }
+
+    /// The process id, to read its memory use from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the process is still serving.
@@ -333,3 +358,4 @@ fn serve(
         let _ = replies.send(reply);
     }
 }
+pub mod keyserver;

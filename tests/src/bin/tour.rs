@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             };
             failures += usize::from(actual != event.expected);
             println!(
-                "  {verdict} {:<28} expected {:<36} got {actual}",
+                "  {verdict} {:<34} expected {:<36} got {actual}",
                 event.name, event.expected
             );
         }

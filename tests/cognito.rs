@@ -1,0 +1,503 @@
+//! End to end: the release `authorizer-cognito` behind a loopback Lambda Runtime API, its keys
+//! served by a loopback key-set endpoint under the test's control.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use e2e_tests::keyserver::{Behaviour, KeyServer, key_set};
+use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, root, sample_events};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
+const POOL: &str = "eu-west-1_TestPool1";
+const CLIENT: &str = "test-app-client";
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1";
+const OURS: &str = include_str!("keys/ours.jwk.json");
+const STRANGER: &str = include_str!("keys/stranger.jwk.json");
+
+fn start(keys: &KeyServer, extra: &[(&str, &str)]) -> Function {
+    let mut env = vec![
+        ("USER_POOL_ID".to_owned(), POOL.to_owned()),
+        (
+            "APP_CLIENT_IDS".to_owned(),
+            format!("other-client, {CLIENT}"),
+        ),
+        ("JWKS_URL".to_owned(), keys.url().to_owned()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Function::start(&release_binary("authorizer-cognito"), &env)
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+/// Signs `claims` with the test key `key` (`ours` or `stranger`) under the key id `kid`.
+fn sign_with(key: &str, kid: &str, claims: &Value) -> String {
+    let pem = std::fs::read(root().join("tests/keys").join(format!("{key}.pem"))).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    encode(&header, claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
+}
+
+fn sign(claims: &Value) -> String {
+    sign_with("ours", "ours-key", claims)
+}
+
+fn access(sub: &str, groups: &[&str]) -> Value {
+    json!({"sub": sub, "cognito:groups": groups, "iss": ISSUER, "client_id": CLIENT, "token_use": "access",
+           "username": sub, "scope": "aws.cognito.signin.user.admin", "exp": now() + 600, "iat": now()})
+}
+
+fn id(sub: &str, groups: &[&str]) -> Value {
+    json!({"sub": sub, "cognito:groups": groups, "iss": ISSUER, "aud": CLIENT, "token_use": "id",
+           "cognito:username": sub, "email": format!("{sub}@example.com"), "exp": now() + 600, "iat": now()})
+}
+
+fn event(token: &str, method: &str) -> String {
+    json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": format!("{API}/{method}/pets")})
+        .to_string()
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn patched(claims: &Value, patch: Value) -> Value {
+    let mut claims = claims.clone();
+    for (key, value) in patch.as_object().unwrap() {
+        if value.is_null() {
+            claims.as_object_mut().unwrap().remove(key);
+        } else {
+            claims[key] = value.clone();
+        }
+    }
+    claims
+}
+
+#[test]
+fn every_sample_event_gets_its_expected_outcome() {
+    let demo_keys =
+        std::fs::read_to_string(root().join("events/authorizer-cognito/demo-keys/jwks.json"))
+            .unwrap();
+    let keys = KeyServer::start(Behaviour::Serve(demo_keys));
+    let mut env = demo_env("authorizer-cognito");
+    env.push(("JWKS_URL".into(), keys.url().into()));
+    let mut function = Function::start(&release_binary("authorizer-cognito"), &env);
+    let mut wrong = Vec::new();
+    for event in sample_events("authorizer-cognito") {
+        let actual = outcome(&function.invoke(&event.json));
+        if actual != event.expected {
+            wrong.push(format!(
+                "{}: expected {:?}, got {:?}",
+                event.name, event.expected, actual
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}\n{}", function.logs());
+}
+
+#[test]
+fn id_and_access_tokens_get_the_pet_store_rules() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut function = start(&keys, &[]);
+    for token in [access as fn(&str, &[&str]) -> Value, id] {
+        let alice = sign(&token("alice", &["admin"]));
+        let bob = sign(&token("bob", &[]));
+        assert_eq!(
+            outcome(&function.invoke(&event(&alice, "POST"))),
+            "200 allows GET /pets, POST /pets"
+        );
+        assert_eq!(
+            outcome(&function.invoke(&event(&bob, "GET"))),
+            "200 allows GET /pets"
+        );
+        assert_eq!(
+            outcome(&function.invoke(&event(&bob, "POST"))),
+            "403 allows GET /pets"
+        );
+    }
+    let Reply::Response(response) = function.invoke(&event(&sign(&id("alice", &["admin"])), "GET"))
+    else {
+        panic!()
+    };
+    assert_eq!(response["context"]["email"], "alice@example.com");
+    assert_eq!(response["context"]["username"], "alice");
+    assert_eq!(keys.fetches(), 1, "one fetch per container");
+}
+
+#[test]
+fn token_use_narrows_the_accepted_kind() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut only_access = start(&keys, &[("TOKEN_USE", "access")]);
+    assert_eq!(
+        outcome(&only_access.invoke(&event(&sign(&access("bob", &[])), "GET"))),
+        "200 allows GET /pets"
+    );
+    assert_eq!(
+        outcome(&only_access.invoke(&event(&sign(&id("bob", &[])), "GET"))),
+        "401"
+    );
+    let mut only_id = start(&keys, &[("TOKEN_USE", "id")]);
+    assert_eq!(
+        outcome(&only_id.invoke(&event(&sign(&id("bob", &[])), "GET"))),
+        "200 allows GET /pets"
+    );
+    assert_eq!(
+        outcome(&only_id.invoke(&event(&sign(&access("bob", &[])), "GET"))),
+        "401"
+    );
+}
+
+#[test]
+fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut function = start(&keys, &[]);
+    let good = access("mallory", &["admin"]);
+    let valid = sign(&good);
+    let (header, rest) = valid.split_once('.').unwrap();
+    let signature = rest.rsplit_once('.').unwrap().1;
+    let public_pem = std::fs::read(root().join("tests/keys/ours.jwk.json")).unwrap();
+    let jwk: Value = serde_json::from_slice(&public_pem).unwrap();
+
+    let mut confused = Header::new(Algorithm::HS256);
+    confused.kid = Some("ours-key".into());
+    let confusion_with =
+        |secret: &[u8]| encode(&confused, &good, &EncodingKey::from_secret(secret)).unwrap();
+    let mut jku = Header::new(Algorithm::RS256);
+    jku.kid = Some("ours-key".into());
+    jku.jku = Some("http://127.0.0.1:9/mallory-jwks.json".into());
+    let stranger_pem = std::fs::read(root().join("tests/keys/stranger.pem")).unwrap();
+    let mut no_kid = Header::new(Algorithm::RS256);
+    no_kid.kid = None;
+
+    let tokens = [
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "kid": "ours-key"})),
+                b64(&good)
+            ),
+        ),
+        (
+            "HS256 signed with the public key's modulus",
+            confusion_with(jwk["n"].as_str().unwrap().as_bytes()),
+        ),
+        (
+            "HS256 signed with the public JWK",
+            confusion_with(&public_pem),
+        ),
+        (
+            "RS512 header",
+            format!(
+                "{}.{}.{signature}",
+                b64(&json!({"alg": "RS512", "kid": "ours-key"})),
+                b64(&good)
+            ),
+        ),
+        (
+            "a stranger's key under our kid",
+            sign_with("stranger", "ours-key", &good),
+        ),
+        (
+            "a stranger's key behind jku",
+            encode(
+                &jku,
+                &good,
+                &EncodingKey::from_rsa_pem(&stranger_pem).unwrap(),
+            )
+            .unwrap(),
+        ),
+        (
+            "no kid",
+            encode(
+                &no_kid,
+                &good,
+                &EncodingKey::from_rsa_pem(
+                    &std::fs::read(root().join("tests/keys/ours.pem")).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+        ),
+        ("unknown kid", sign_with("ours", "no-such-key", &good)),
+        (
+            "tampered payload",
+            format!(
+                "{header}.{}.{signature}",
+                b64(&patched(&good, json!({"sub": "alice"})))
+            ),
+        ),
+        ("stripped signature", format!("{header}.{}.", b64(&good))),
+        (
+            "expired",
+            sign(&patched(&good, json!({"exp": now() - 3600}))),
+        ),
+        (
+            "not yet valid",
+            sign(&patched(&good, json!({"nbf": now() + 3600}))),
+        ),
+        ("no exp", sign(&patched(&good, json!({"exp": null})))),
+        ("no sub", sign(&patched(&good, json!({"sub": null})))),
+        (
+            "another pool",
+            sign(&patched(
+                &good,
+                json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"}),
+            )),
+        ),
+        (
+            "http:// issuer",
+            sign(&patched(
+                &good,
+                json!({"iss": format!("http{}", &ISSUER[5..])}),
+            )),
+        ),
+        ("no issuer", sign(&patched(&good, json!({"iss": null})))),
+        (
+            "another app client",
+            sign(&patched(&good, json!({"client_id": "mallorys-client"}))),
+        ),
+        (
+            "access token without client_id",
+            sign(&patched(&good, json!({"client_id": null}))),
+        ),
+        (
+            "token_use refresh",
+            sign(&patched(&good, json!({"token_use": "refresh"}))),
+        ),
+        (
+            "no token_use",
+            sign(&patched(&good, json!({"token_use": null}))),
+        ),
+        (
+            "ID token without aud",
+            sign(&patched(&id("mallory", &["admin"]), json!({"aud": null}))),
+        ),
+        (
+            "ID token for another client",
+            sign(&patched(
+                &id("mallory", &["admin"]),
+                json!({"aud": "mallorys-client"}),
+            )),
+        ),
+        (
+            "100 KB token",
+            format!("{header}.{}.{signature}", "A".repeat(100 * 1024)),
+        ),
+    ];
+    for (name, token) in &tokens {
+        let reply = function.invoke(&event(token, "POST"));
+        assert_eq!(outcome(&reply), "401", "{name}: {reply:?}");
+    }
+    assert!(
+        function.is_running(),
+        "the function died:\n{}",
+        function.logs()
+    );
+    assert_eq!(
+        outcome(&function.invoke(&event(&valid, "POST"))),
+        "200 allows GET /pets, POST /pets"
+    );
+    let logs = function.logs();
+    for reason in [
+        "wrong_algorithm",
+        "bad_signature",
+        "unknown_kid",
+        "missing_kid",
+        "wrong_issuer",
+        "wrong_client",
+        "wrong_token_use",
+        "expired",
+    ] {
+        assert!(logs.contains(reason), "no {reason} in the logs:\n{logs}");
+    }
+}
+
+#[test]
+fn a_rotated_key_costs_exactly_one_refetch() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut function = start(&keys, &[("JWKS_MIN_REFETCH_SECONDS", "1")]);
+    assert_eq!(
+        outcome(&function.invoke(&event(&sign(&access("bob", &[])), "GET"))),
+        "200 allows GET /pets"
+    );
+    assert_eq!(keys.fetches(), 1);
+
+    keys.set(Behaviour::Serve(key_set(&[OURS, STRANGER])));
+    std::thread::sleep(Duration::from_millis(1100));
+    let rotated = sign_with("stranger", "stranger-key", &access("bob", &[]));
+    for _ in 0..5 {
+        assert_eq!(
+            outcome(&function.invoke(&event(&rotated, "GET"))),
+            "200 allows GET /pets"
+        );
+        assert_eq!(
+            outcome(&function.invoke(&event(&sign(&access("bob", &[])), "GET"))),
+            "200 allows GET /pets"
+        );
+    }
+    assert_eq!(
+        keys.fetches(),
+        2,
+        "the new kid is fetched once, then served from memory"
+    );
+}
+
+#[test]
+fn a_storm_of_unknown_kids_does_not_become_a_storm_of_fetches() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut function = start(&keys, &[("JWKS_MIN_REFETCH_SECONDS", "1")]);
+    let started = Instant::now();
+    for i in 0..200 {
+        let forged = sign_with(
+            "stranger",
+            &format!("forged-{i}"),
+            &access("mallory", &["admin"]),
+        );
+        assert_eq!(outcome(&function.invoke(&event(&forged, "POST"))), "401");
+    }
+    let seconds = started.elapsed().as_secs() as usize;
+    assert!(
+        keys.fetches() <= 2 + seconds,
+        "{} fetches in {seconds} s",
+        keys.fetches()
+    );
+}
+
+#[test]
+fn cached_keys_keep_serving_while_the_endpoint_is_down() {
+    let mut keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
+    let mut function = start(&keys, &[("JWKS_MIN_REFETCH_SECONDS", "1")]);
+    let bob = sign(&access("bob", &[]));
+    assert_eq!(
+        outcome(&function.invoke(&event(&bob, "GET"))),
+        "200 allows GET /pets"
+    );
+    keys.shut_down();
+    std::thread::sleep(Duration::from_millis(1100));
+    // A kid we cannot look up is a 500: the endpoint, not the caller, is at fault.
+    assert_eq!(
+        outcome(&function.invoke(&event(
+            &sign_with("ours", "new-key", &access("bob", &[])),
+            "GET"
+        ))),
+        "500"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            outcome(&function.invoke(&event(&bob, "GET"))),
+            "200 allows GET /pets"
+        );
+    }
+}
+
+/// Peak resident memory of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_faulty_endpoint_at_cold_start_fails_closed_then_recovers() {
+    let faults = [
+        ("HTTP 500", Behaviour::Status(500)),
+        ("HTTP 404", Behaviour::Status(404)),
+        ("garbage", Behaviour::Garbage),
+        (
+            "slow",
+            Behaviour::Slow(Duration::from_secs(8), key_set(&[OURS])),
+        ),
+        ("50 MB", Behaviour::Huge(50 * 1024 * 1024)),
+    ];
+    let bob = sign(&access("bob", &[]));
+    release_binary("authorizer-cognito");
+    for (name, fault) in faults {
+        let keys = KeyServer::start(fault);
+        let started = Instant::now();
+        let mut function = start(&keys, &[("JWKS_MIN_REFETCH_SECONDS", "1")]);
+        let reply = function.invoke(&event(&bob, "GET"));
+        assert_eq!(outcome(&reply), "500", "{name}: {reply:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(9),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        let rss = peak_rss_kib(function.pid());
+        assert!(rss < 32 * 1024, "{name}: peak RSS {rss} KiB");
+
+        keys.set(Behaviour::Serve(key_set(&[OURS])));
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(
+            outcome(&function.invoke(&event(&bob, "GET"))),
+            "200 allows GET /pets",
+            "{name}: no recovery"
+        );
+        assert!(function.is_running());
+    }
+}
+
+#[test]
+fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
+    let binary = release_binary("authorizer-cognito");
+    for (env, var) in [
+        (vec![("APP_CLIENT_IDS", CLIENT)], "USER_POOL_ID"),
+        (
+            vec![("USER_POOL_ID", "not-a-pool"), ("APP_CLIENT_IDS", CLIENT)],
+            "USER_POOL_ID",
+        ),
+        (vec![("USER_POOL_ID", POOL)], "APP_CLIENT_IDS"),
+        (
+            vec![
+                ("USER_POOL_ID", POOL),
+                ("APP_CLIENT_IDS", CLIENT),
+                ("TOKEN_USE", "refresh"),
+            ],
+            "TOKEN_USE",
+        ),
+        (
+            vec![
+                ("USER_POOL_ID", POOL),
+                ("APP_CLIENT_IDS", CLIENT),
+                ("JWKS_URL", "ftp://x"),
+            ],
+            "JWKS_URL",
+        ),
+        (
+            vec![
+                ("USER_POOL_ID", POOL),
+                ("APP_CLIENT_IDS", CLIENT),
+                ("JWKS_MAX_AGE_SECONDS", "0"),
+            ],
+            "JWKS_MAX_AGE_SECONDS",
+        ),
+        (
+            vec![
+                ("USER_POOL_ID", POOL),
+                ("APP_CLIENT_IDS", CLIENT),
+                ("ACCESS_RULES", "[]"),
+            ],
+            "ACCESS_RULES",
+        ),
+    ] {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut function = Function::start(&binary, &env);
+        let status = function.wait_for_exit(Duration::from_secs(5));
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "{var}: still running or exited 0"
+        );
+        assert!(
+            function.logs().contains(var),
+            "{var} not named in:\n{}",
+            function.logs()
+        );
+    }
+}
