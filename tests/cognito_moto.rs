@@ -1,46 +1,11 @@
 //! End to end against real tokens: moto's Cognito (a local stand-in that issues genuine RS256
 //! tokens with the real AWS issuer) and the release `authorizer-cognito`.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use e2e_tests::{Function, outcome, release_binary, root, venv_tool};
+use e2e_tests::moto::Moto;
+use e2e_tests::{Function, outcome, release_binary};
 use serde_json::{Value, json};
-
-/// `moto_server` on a free loopback port, stopped when dropped.
-struct Moto(Child, String);
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(venv_tool("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto(child, format!("http://127.0.0.1:{port}"))
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn event(token: &str, method: &str) -> String {
     let api = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod";
@@ -63,17 +28,7 @@ fn doctored(token: &str) -> String {
 fn real_cognito_tokens_get_the_pet_store_rules() {
     let binary = release_binary("authorizer-cognito");
     let moto = Moto::start();
-    let output = Command::new(venv_tool("python"))
-        .arg(root().join("tests/moto_cognito.py"))
-        .arg(&moto.1)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let pool: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pool: Value = serde_json::from_str(&moto.run_script("moto_cognito.py", &[])).unwrap();
     let text = |v: &Value| v.as_str().unwrap().to_owned();
     let env = [
         ("USER_POOL_ID".to_owned(), text(&pool["pool"])),

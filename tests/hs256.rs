@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use e2e_tests::moto::Moto;
 use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, sample_events};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -321,4 +322,47 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
             "the secret's value reached the logs"
         );
     }
+}
+
+#[test]
+fn reads_the_secret_from_secrets_manager_at_cold_start() {
+    let binary = release_binary("authorizer-hs256");
+    let moto = Moto::start();
+    let arn = moto
+        .run_script("moto_secret.py", &[SECRET])
+        .trim()
+        .to_owned();
+    let env = |arn: &str| {
+        [
+            ("JWT_SECRET_ARN", arn),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_SESSION_TOKEN", "testing"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    };
+    let mut function = Function::start(&binary, &env(&arn));
+    let alice = sign(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"sub": "alice", "groups": ["admin"], "exp": now() + 600}),
+    );
+    assert_eq!(
+        outcome(&function.invoke(&token_event(&alice, "POST"))),
+        "200 allows GET /pets, POST /pets"
+    );
+
+    let missing = arn.replace("petstore/jwt", "petstore/nothing");
+    let mut function = Function::start(&binary, &env(&missing));
+    let status = function.wait_for_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "started without its secret"
+    );
+    assert!(
+        function.logs().contains("JWT_SECRET_ARN"),
+        "{}",
+        function.logs()
+    );
 }

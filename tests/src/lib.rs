@@ -359,3 +359,4 @@ fn serve(
     }
 }
 pub mod keyserver;
+pub mod moto;
