@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e_tests::keyserver::{Behaviour, KeyServer, key_set};
-use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, root, sample_events};
+use e2e_tests::{
+    Function, Reply, assert_logs_are_clean, demo_env, outcome, release_binary, root, sample_events,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -154,7 +156,10 @@ fn token_use_narrows_the_accepted_kind() {
 #[test]
 fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     let keys = KeyServer::start(Behaviour::Serve(key_set(&[OURS])));
-    let mut function = start(&keys, &[]);
+    let mut function = start(
+        &keys,
+        &[("RUST_LOG", "trace"), ("AWS_LAMBDA_LOG_FORMAT", "JSON")],
+    );
     let good = access("mallory", &["admin"]);
     let valid = sign(&good);
     let (header, rest) = valid.split_once('.').unwrap();
@@ -303,6 +308,9 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         "200 allows GET /pets, POST /pets"
     );
     let logs = function.logs();
+    let mut all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
+    all.push(&valid);
+    assert_logs_are_clean(&logs, &all, tokens.len());
     for reason in [
         "wrong_algorithm",
         "bad_signature",

@@ -5,7 +5,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e_tests::moto::Moto;
-use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, sample_events};
+use e2e_tests::{
+    Function, Reply, assert_logs_are_clean, demo_env, outcome, release_binary, sample_events,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -94,7 +96,11 @@ fn alice_may_add_pets_and_bob_may_only_list_them() {
 
 #[test]
 fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
-    let mut function = start(&[("JWT_AUDIENCE", "petstore")]);
+    let mut function = start(&[
+        ("JWT_AUDIENCE", "petstore"),
+        ("RUST_LOG", "trace"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ]);
     let good = json!({"sub": "mallory", "groups": ["admin"], "iss": ISSUER, "aud": "petstore", "exp": now() + 600});
     let with = |patch: Value| {
         let mut claims = good.clone();
@@ -253,6 +259,10 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         outcome(&function.invoke(&token_event(&valid, "POST"))),
         "200 allows GET /pets, POST /pets"
     );
+    let mut all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
+    all.push(&valid);
+    assert_logs_are_clean(&function.logs(), &all, tokens.len() + events.len());
+    assert!(!function.logs().contains(SECRET), "the secret reached the logs");
 }
 
 #[test]
@@ -365,4 +375,40 @@ fn reads_the_secret_from_secrets_manager_at_cold_start() {
         "{}",
         function.logs()
     );
+}
+
+#[test]
+fn replay_limits_refuse_old_and_future_tokens() {
+    let mut function = start(&[("JWT_MAX_AGE_SECONDS", "3600")]);
+    let token = |claims: Value| token_event(&sign(Algorithm::HS256, SECRET, &claims), "GET");
+    let base = |iat: Option<u64>| {
+        let mut claims = json!({"sub": "bob", "iss": ISSUER, "exp": now() + 86_400});
+        if let Some(iat) = iat {
+            claims["iat"] = json!(iat);
+        }
+        claims
+    };
+    assert_eq!(
+        outcome(&function.invoke(&token(base(Some(now() - 60))))),
+        "200 allows GET /pets"
+    );
+    assert_eq!(
+        outcome(&function.invoke(&token(base(Some(now() - 7200))))),
+        "401",
+        "older than the maximum age"
+    );
+    assert_eq!(
+        outcome(&function.invoke(&token(base(None)))),
+        "401",
+        "no iat with a maximum age"
+    );
+    assert_eq!(
+        outcome(&function.invoke(&token(base(Some(now() + 3600))))),
+        "401",
+        "issued in the future"
+    );
+    let logs = function.logs();
+    for reason in ["too_old", "missing_claim", "iat_in_future"] {
+        assert!(logs.contains(reason), "no {reason} in:\n{logs}");
+    }
 }

@@ -156,6 +156,7 @@ fn issuers(region: &str, user_pool_id: &str) -> [String; 2] {
 pub struct Cognito {
     keys: KeyCache,
     validation: Validation,
+    max_age_seconds: Option<u64>,
     app_client_ids: Vec<String>,
     token_use: TokenUse,
     claim_names: ClaimNames,
@@ -178,6 +179,7 @@ impl Cognito {
         Ok(Cognito {
             keys: KeyCache::new(source, config.cache),
             validation,
+            max_age_seconds: config.common.max_age_seconds,
             app_client_ids: config.app_client_ids.clone(),
             token_use: config.token_use,
             claim_names: config.common.claim_names.clone(),
@@ -224,7 +226,7 @@ impl Verifier for Cognito {
         }
         let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
         let key = self.keys.key(&kid).await?;
-        let claims = decode_claims(token, &key, &self.validation)?;
+        let claims = decode_claims(token, &key, &self.validation, self.max_age_seconds)?;
         self.check_use_and_client(&claims)?;
         Ok(Principal::from_claims(&claims, &self.claim_names)?)
     }
@@ -293,6 +295,46 @@ mod tests {
         assert!(
             issuers("cn-north-1", "cn-north-1_X")[0].ends_with(".amazonaws.com.cn/cn-north-1_X")
         );
+    }
+
+    /// A verifier whose key set is the test key `tests/keys/ours`, read from a file.
+    fn verifier(runtime: &tokio::runtime::Runtime) -> Cognito {
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/ours.jwk.json");
+        let path = std::env::temp_dir().join(format!("ours-jwks-{}.json", std::process::id()));
+        let jwk = std::fs::read_to_string(keys).unwrap();
+        std::fs::write(&path, format!("{{\"keys\": [{jwk}]}}")).unwrap();
+        let url = format!("file://{}", path.display());
+        let cognito = Cognito::new(&config(&[("JWKS_URL", url.as_str())]).unwrap()).unwrap();
+        runtime.block_on(cognito.prefetch());
+        cognito
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Changing any one character of a signed Cognito token — header, payload or signature —
+        /// makes it a token the authorizer refuses.
+        #[test]
+        fn any_mutation_of_a_signed_token_is_refused(position in 0usize..2000, replacement in "[A-Za-z0-9_.=-]") {
+            use jsonwebtoken::{EncodingKey, Header, encode};
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let cognito = verifier(&runtime);
+            let pem = include_bytes!("../../tests/keys/ours.pem");
+            let mut header = Header::new(Algorithm::RS256);
+            header.kid = Some("ours-key".into());
+            let claims = serde_json::json!({
+                "sub": "bob", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+                "token_use": "access", "client_id": "c1", "exp": jsonwebtoken::get_current_timestamp() + 600
+            });
+            let original = encode(&header, &claims, &EncodingKey::from_rsa_pem(pem).unwrap()).unwrap();
+            proptest::prop_assert!(runtime.block_on(cognito.verify(&original)).is_ok());
+            let position = position % original.len();
+            let replacement = replacement.chars().next().unwrap();
+            proptest::prop_assume!(original.as_bytes()[position] as char != replacement);
+            let mut mutated = original.into_bytes();
+            mutated[position] = replacement as u8;
+            let mutated = String::from_utf8(mutated).unwrap();
+            proptest::prop_assert!(runtime.block_on(cognito.verify(&mutated)).is_err(), "{mutated}");
+        }
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct CommonConfig {
     pub rules: AccessRules,
     /// `JWT_LEEWAY_SECONDS`.
     pub leeway_seconds: u64,
+    /// `JWT_MAX_AGE_SECONDS`: refuse tokens issued (`iat`) longer ago than this; unset, no limit.
+    pub max_age_seconds: Option<u64>,
     /// `GROUPS_CLAIM` and where the username is read from.
     pub claim_names: ClaimNames,
 }
@@ -103,12 +105,23 @@ impl CommonConfig {
                     )
                 })?,
         };
+        let max_age_seconds = optional(env, "JWT_MAX_AGE_SECONDS")
+            .map(|text| {
+                text.trim().parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                    invalid(
+                        "JWT_MAX_AGE_SECONDS",
+                        "must be a positive whole number of seconds",
+                    )
+                })
+            })
+            .transpose()?;
         let groups = optional(env, "GROUPS_CLAIM")
             .map(|claim| claim.trim().to_owned())
             .unwrap_or_else(|| default_groups_claim.to_owned());
         Ok(CommonConfig {
             rules,
             leeway_seconds,
+            max_age_seconds,
             claim_names: ClaimNames {
                 groups,
                 username: username_claims,
@@ -147,6 +160,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.leeway_seconds, 0);
+        assert_eq!(config.max_age_seconds, None);
         assert_eq!(config.claim_names.groups, "roles");
         assert_ne!(config.rules, AccessRules::default());
     }
@@ -158,6 +172,8 @@ mod tests {
             ("JWT_LEEWAY_SECONDS", "-1"),
             ("JWT_LEEWAY_SECONDS", "301"),
             ("JWT_LEEWAY_SECONDS", "1m"),
+            ("JWT_MAX_AGE_SECONDS", "0"),
+            ("JWT_MAX_AGE_SECONDS", "1h"),
         ] {
             let error = read(&[(var, value)]).unwrap_err();
             assert!(error.to_string().starts_with(var), "{error}");

@@ -22,14 +22,48 @@ pub fn strict_validation(algorithm: Algorithm, leeway_seconds: u64) -> Validatio
 }
 
 /// Verifies the signature and the registered claims, and returns all the claims.
+///
+/// On top of `exp` and `nbf`, `iat` is checked: a token claiming to be issued in the future
+/// (beyond the leeway) is refused, and with `max_age_seconds` (`JWT_MAX_AGE_SECONDS`) a token
+/// issued longer ago is refused whatever its `exp` — then `iat` is required. This bounds how long
+/// a stolen token can be replayed when issuers hand out long-lived tokens.
 pub fn decode_claims(
     token: &str,
     key: &DecodingKey,
     validation: &Validation,
+    max_age_seconds: Option<u64>,
 ) -> Result<Map<String, Value>, Rejection> {
-    jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
         .map(|data| data.claims)
-        .map_err(|error| rejection(error.kind()))
+        .map_err(|error| rejection(error.kind()))?;
+    let now = jsonwebtoken::get_current_timestamp();
+    check_issued_at(&claims, now, validation.leeway, max_age_seconds)?;
+    Ok(claims)
+}
+
+fn check_issued_at(
+    claims: &Map<String, Value>,
+    now: u64,
+    leeway: u64,
+    max_age_seconds: Option<u64>,
+) -> Result<(), Rejection> {
+    let iat = match claims.get("iat") {
+        None if max_age_seconds.is_some() => return Err(Rejection::MissingClaim("iat")),
+        None => return Ok(()),
+        Some(iat) => iat
+            .as_f64()
+            .filter(|iat| iat.is_finite() && *iat >= 0.0)
+            .ok_or(Rejection::BadClaim("iat"))? as u64,
+    };
+    if iat > now.saturating_add(leeway) {
+        return Err(Rejection::IssuedInFuture);
+    }
+    match max_age_seconds {
+        Some(max_age) if now.saturating_sub(iat) > max_age.saturating_add(leeway) => {
+            Err(Rejection::TooOld)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The reason behind a `jsonwebtoken` error.
@@ -56,4 +90,55 @@ fn static_claim(claim: &str) -> &'static str {
         .into_iter()
         .find(|known| *known == claim)
         .unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(claims: Value, max_age: Option<u64>) -> Result<(), Rejection> {
+        check_issued_at(claims.as_object().unwrap(), 10_000, 30, max_age)
+    }
+
+    #[test]
+    fn iat_is_optional_unless_a_maximum_age_is_set() {
+        assert_eq!(check(json!({}), None), Ok(()));
+        assert_eq!(
+            check(json!({}), Some(3600)),
+            Err(Rejection::MissingClaim("iat"))
+        );
+    }
+
+    #[test]
+    fn refuses_tokens_issued_in_the_future_beyond_the_leeway() {
+        assert_eq!(check(json!({"iat": 10_030}), None), Ok(()));
+        assert_eq!(
+            check(json!({"iat": 10_031}), None),
+            Err(Rejection::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn refuses_tokens_older_than_the_maximum_age() {
+        assert_eq!(
+            check(json!({"iat": 10_000 - 3600 - 30}), Some(3600)),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({"iat": 10_000 - 3600 - 31}), Some(3600)),
+            Err(Rejection::TooOld)
+        );
+        assert_eq!(check(json!({"iat": 1}), None), Ok(()));
+    }
+
+    #[test]
+    fn refuses_an_iat_that_is_not_a_time() {
+        for iat in [json!("yesterday"), json!(-1), json!(null), json!([1])] {
+            assert_eq!(
+                check(json!({"iat": iat}), None),
+                Err(Rejection::BadClaim("iat"))
+            );
+        }
+    }
 }

@@ -39,6 +39,10 @@ pub enum Rejection {
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
+    #[error("the token claims to be issued in the future")]
+    IssuedInFuture,
+    #[error("the token was issued longer ago than the maximum age")]
+    TooOld,
     #[error("the token lacks the required claim `{0}`")]
     MissingClaim(&'static str),
     #[error("the claim `{0}` has the wrong type or is empty")]
@@ -69,6 +73,8 @@ impl Rejection {
             Rejection::BadSignature => "bad_signature",
             Rejection::Expired => "expired",
             Rejection::NotYetValid => "not_yet_valid",
+            Rejection::IssuedInFuture => "iat_in_future",
+            Rejection::TooOld => "too_old",
             Rejection::MissingClaim(_) => "missing_claim",
             Rejection::BadClaim(_) => "bad_claim",
             Rejection::WrongIssuer => "wrong_issuer",

@@ -161,6 +161,42 @@ mod tests {
         assert_eq!(allow_of("GET/pets"), allow_of("DELETE/pets/1"));
     }
 
+    proptest::proptest! {
+        /// Whatever the rules, groups and called method: every allowed resource is in the calling
+        /// API and stage, and is one of the principal's own grants.
+        #[test]
+        fn a_policy_never_grants_outside_the_rules_or_the_api(
+            rules in proptest::collection::btree_map(
+                "(\\*|group:(admin|staff|vets))",
+                proptest::collection::vec("(GET|POST|\\*) /(pets|toys|\\*)(/\\*)?", 0..4),
+                0..4,
+            ),
+            groups in proptest::collection::vec("(admin|staff|vets|other)", 0..3),
+            api in "[a-z0-9]{10}",
+            stage in "(prod|dev)",
+            called in "(GET|POST|DELETE)/(pets|toys)(/[0-9])?",
+        ) {
+            let rules = AccessRules::from_json(&serde_json::to_string(&rules).unwrap()).unwrap();
+            let principal = Principal { sub: "p".into(), groups, ..Principal::default() };
+            let prefix = format!("arn:aws:execute-api:us-east-1:123456789012:{api}/{stage}/");
+            let arn = MethodArn::parse(&format!("{prefix}{called}")).unwrap();
+            let granted: Vec<String> = rules
+                .grants_for(&principal)
+                .into_iter()
+                .map(|g| arn.sibling(g.method(), g.path()))
+                .collect();
+            let (_, response) = respond(&principal, &arn, &rules);
+            for statement in &response.policy_document.statement {
+                for resource in &statement.resource {
+                    proptest::prop_assert!(resource.starts_with(&prefix), "{resource}");
+                    if statement.effect == IamPolicyEffect::Allow {
+                        proptest::prop_assert!(granted.contains(resource), "{resource} not granted");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn no_grant_means_a_lone_deny() {
         let arn = MethodArn::parse(&format!("{API}/GET/pets")).unwrap();

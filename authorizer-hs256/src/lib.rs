@@ -103,6 +103,7 @@ impl Config {
 pub struct Hs256 {
     key: DecodingKey,
     validation: Validation,
+    max_age_seconds: Option<u64>,
     claim_names: ClaimNames,
 }
 
@@ -130,6 +131,7 @@ impl Hs256 {
         Hs256 {
             key: DecodingKey::from_secret(&secret.0),
             validation,
+            max_age_seconds: config.common.max_age_seconds,
             claim_names: config.common.claim_names.clone(),
         }
     }
@@ -137,7 +139,7 @@ impl Hs256 {
 
 impl Verifier for Hs256 {
     async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let claims = decode_claims(token, &self.key, &self.validation)?;
+        let claims = decode_claims(token, &self.key, &self.validation, self.max_age_seconds)?;
         Ok(Principal::from_claims(&claims, &self.claim_names)?)
     }
 }
@@ -372,6 +374,22 @@ mod tests {
             audience.to_string().starts_with("JWT_AUDIENCE"),
             "{audience}"
         );
+    }
+
+    proptest::proptest! {
+        /// Changing any one character of a signed token — header, payload or signature — makes
+        /// it a token the authorizer refuses.
+        #[test]
+        fn any_mutation_of_a_signed_token_is_refused(position in 0usize..1000, replacement in "[A-Za-z0-9_.=-]") {
+            let original = token(Algorithm::HS256, SECRET, json!({"sub": "bob", "exp": now() + 600, "groups": ["staff"]}));
+            let position = position % original.len();
+            let replacement = replacement.chars().next().unwrap();
+            proptest::prop_assume!(original.as_bytes()[position] as char != replacement);
+            let mut mutated = original.into_bytes();
+            mutated[position] = replacement as u8;
+            let mutated = String::from_utf8(mutated).unwrap();
+            proptest::prop_assert!(verify(&verifier(&[]), &mutated).is_err(), "{mutated}");
+        }
     }
 
     #[test]
