@@ -262,7 +262,10 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     let mut all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
     all.push(&valid);
     assert_logs_are_clean(&function.logs(), &all, tokens.len() + events.len());
-    assert!(!function.logs().contains(SECRET), "the secret reached the logs");
+    assert!(
+        !function.logs().contains(SECRET),
+        "the secret reached the logs"
+    );
 }
 
 #[test]

@@ -1,0 +1,907 @@
+//! Offline checks of `template.yaml`, the AWS SAM template that deploys the pet store.
+//!
+//! The linters (`sam validate --lint`, `cfn-lint`) see only part of what can go wrong in SAM
+//! resources, so most checks run on the template as SAM's own transform expands it
+//! (`scripts/expand-template.py`, what `sam validate` does, offline), for each value of the
+//! `Authorizer` and `Architecture` parameters and a few others. Parameters and conditions that SAM
+//! leaves to CloudFormation are then resolved here, as CloudFormation would for that deployment.
+//! Last, `sam build` builds the three functions (slow: release builds with LTO).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use e2e_tests::{demo_env, root, venv_tool};
+use serde_json::{Value, json};
+
+const COGNITO: &str = "authorizer-cognito";
+const HS256: &str = "authorizer-hs256";
+const NOOP_CORS: &str = "noop-cors";
+const BINARIES: [&str; 3] = [COGNITO, HS256, NOOP_CORS];
+
+/// What the Cognito authorizer is documented to read, for as long as its sources do not say.
+const COGNITO_DOCUMENTED: [&str; 9] = [
+    "USER_POOL_ID",
+    "APP_CLIENT_IDS",
+    "TOKEN_USE",
+    "GROUPS_CLAIM",
+    "ACCESS_RULES",
+    "JWT_LEEWAY_SECONDS",
+    "JWKS_URL",
+    "JWKS_MIN_REFETCH_SECONDS",
+    "JWKS_MAX_AGE_SECONDS",
+];
+
+const EXISTING_SECRET: &str =
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/hs256-AbCdEf";
+
+// ---------------------------------------------------------------------------------------------
+// Running the tools
+
+/// A command with the project's virtualenv first on PATH and SAM's telemetry off.
+fn tool(name: &str) -> Command {
+    let venv_bin = venv_tool(name).parent().unwrap().to_path_buf();
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(&inherited)))
+            .unwrap();
+    let mut command = Command::new(venv_tool(name));
+    command
+        .current_dir(root())
+        .env("PATH", path)
+        .env("SAM_CLI_TELEMETRY", "0")
+        // Nothing here talks to AWS; never wait for an instance-metadata endpoint either.
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+fn run(mut command: Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+// ---------------------------------------------------------------------------------------------
+// The expanded template, resolved for one set of parameter values
+
+struct Deployment {
+    /// The parameter values: the overrides, then the template's defaults.
+    params: BTreeMap<String, String>,
+    conditions: BTreeMap<String, bool>,
+    /// The resources CloudFormation would create, with `Ref`s to parameters, `Fn::If` and
+    /// `AWS::NoValue` resolved; `Ref`s to resources, `Fn::GetAtt` and `Fn::Sub` kept.
+    resources: BTreeMap<String, Value>,
+    outputs: BTreeMap<String, Value>,
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Deployment {
+    /// Expands template.yaml with SAM's transform for these parameter overrides.
+    fn expand(overrides: &[(&str, &str)]) -> Deployment {
+        let mut command = tool("python");
+        command.arg("scripts/expand-template.py");
+        command.args(overrides.iter().map(|(k, v)| format!("{k}={v}")));
+        let output = run(command);
+        let expanded: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+
+        let mut params: BTreeMap<String, String> = expanded["Parameters"]
+            .as_object()
+            .expect("the expanded template has parameters")
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), text(p.get("Default")?))))
+            .collect();
+        for (name, value) in overrides {
+            params.insert(name.to_string(), value.to_string());
+        }
+        for (name, value) in &params {
+            if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
+                assert!(
+                    allowed.contains(&json!(value)),
+                    "{name}={value} is not among {allowed:?}"
+                );
+            }
+        }
+        let mut deployment = Deployment {
+            params,
+            conditions: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        };
+        let conditions = expanded["Conditions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, condition) in &conditions {
+            let value = deployment.condition(condition, &conditions);
+            deployment.conditions.insert(name.clone(), value);
+        }
+        for (name, resource) in expanded["Resources"].as_object().unwrap() {
+            if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
+                && !deployment.conditions[condition]
+            {
+                continue;
+            }
+            let resolved = deployment.resolve(resource).unwrap();
+            deployment.resources.insert(name.clone(), resolved);
+        }
+        for (name, output) in expanded["Outputs"].as_object().unwrap() {
+            let resolved = deployment.resolve(&output["Value"]).unwrap();
+            deployment.outputs.insert(name.clone(), resolved);
+        }
+        deployment
+    }
+
+    fn condition(&self, condition: &Value, all: &serde_json::Map<String, Value>) -> bool {
+        let args = |f: &str| condition[f].as_array().unwrap().clone();
+        if condition.get("Fn::Equals").is_some() {
+            let [a, b] = <[Value; 2]>::try_from(args("Fn::Equals")).unwrap();
+            text(&self.resolve(&a).unwrap()) == text(&self.resolve(&b).unwrap())
+        } else if condition.get("Fn::Not").is_some() {
+            !self.condition(&args("Fn::Not")[0], all)
+        } else if condition.get("Fn::And").is_some() {
+            args("Fn::And").iter().all(|c| self.condition(c, all))
+        } else if condition.get("Fn::Or").is_some() {
+            args("Fn::Or").iter().any(|c| self.condition(c, all))
+        } else if let Some(name) = condition.get("Condition").and_then(Value::as_str) {
+            self.condition(&all[name], all)
+        } else {
+            panic!("unsupported condition {condition}")
+        }
+    }
+
+    /// `None` stands for `AWS::NoValue`.
+    fn resolve(&self, value: &Value) -> Option<Value> {
+        match value {
+            Value::Object(map) => {
+                if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref")) {
+                    if name == "AWS::NoValue" {
+                        return None;
+                    }
+                    if let Some(param) = self.params.get(name) {
+                        return Some(Value::String(param.clone()));
+                    }
+                    return Some(value.clone());
+                }
+                if let (1, Some(Value::Array(args))) = (map.len(), map.get("Fn::If")) {
+                    let condition = args[0].as_str().unwrap();
+                    let chosen = if self.conditions[condition] {
+                        &args[1]
+                    } else {
+                        &args[2]
+                    };
+                    return self.resolve(chosen);
+                }
+                Some(Value::Object(
+                    map.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), self.resolve(v)?)))
+                        .collect(),
+                ))
+            }
+            Value::Array(items) => Some(Value::Array(
+                items.iter().filter_map(|v| self.resolve(v)).collect(),
+            )),
+            other => Some(other.clone()),
+        }
+    }
+
+    fn of_type(&self, kind: &str) -> Vec<(&String, &Value)> {
+        self.resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == kind)
+            .collect()
+    }
+
+    /// The logical id of the function built from `binary`.
+    fn function(&self, binary: &str) -> &str {
+        let found: Vec<_> = self
+            .of_type("AWS::Lambda::Function")
+            .into_iter()
+            .filter(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
+            .collect();
+        assert_eq!(found.len(), 1, "exactly one function builds {binary}");
+        found[0].0
+    }
+
+    fn properties(&self, logical_id: &str) -> &Value {
+        &self.resources[logical_id]["Properties"]
+    }
+
+    fn environment(&self, binary: &str) -> BTreeMap<String, Value> {
+        let env = &self.properties(self.function(binary))["Environment"]["Variables"];
+        env.as_object()
+            .map(|vars| vars.clone().into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    fn role_of(&self, binary: &str) -> &Value {
+        let role = &self.properties(self.function(binary))["Role"];
+        let role_id = role["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{binary}'s role is not one of the template's: {role}"));
+        assert_eq!(self.resources[role_id]["Type"], "AWS::IAM::Role");
+        self.properties(role_id)
+    }
+
+    /// The REST API's OpenAPI definition.
+    fn api_body(&self) -> &Value {
+        let apis = self.of_type("AWS::ApiGateway::RestApi");
+        assert_eq!(apis.len(), 1, "one REST API");
+        &apis[0].1["Properties"]["Body"]
+    }
+
+    fn api_id(&self) -> &str {
+        self.of_type("AWS::ApiGateway::RestApi")[0].0
+    }
+
+    fn secret_arn(&self) -> Value {
+        let name = &self.params["JwtSecretArn"];
+        if name.is_empty() {
+            json!({"Ref": "JwtSecret"})
+        } else {
+            json!(name)
+        }
+    }
+}
+
+/// Every logical id `value` refers to through `Ref`, `Fn::GetAtt` or a `${Id...}` in `Fn::Sub`.
+fn references(value: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(id)) = map.get("Ref") {
+                    found.insert(id.clone());
+                }
+                if let Some(Value::String(id)) = map.get("Fn::GetAtt").and_then(|a| a.get(0)) {
+                    found.insert(id.clone());
+                }
+                let sub = map.get("Fn::Sub").map(|s| s.get(0).unwrap_or(s));
+                if let Some(Value::String(template)) = sub {
+                    for part in template.split("${").skip(1) {
+                        let var = part.split('}').next().unwrap_or_default();
+                        found.insert(var.split('.').next().unwrap_or_default().to_owned());
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the binaries read
+
+/// The variables a crate reads through the configuration helpers: the literal `"X"` in every
+/// `optional(env, "X")`, `required(env, "X")` and `list(env, "X")` (also `config::list(…)`).
+fn config_vars(dir: &Path) -> BTreeSet<String> {
+    let mut files = vec![dir.to_path_buf()];
+    let mut vars = BTreeSet::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|ext| ext != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for helper in ["optional(", "required(", "list("] {
+            for (at, _) in source.match_indices(helper) {
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                if let Some(var) = literal_second_argument(&source[at + helper.len()..]) {
+                    vars.insert(var);
+                }
+            }
+        }
+    }
+    vars
+}
+
+/// `env, "NAME")…` → `NAME`: an identifier, a comma, then a string literal.
+fn literal_second_argument(args: &str) -> Option<String> {
+    let args = args.trim_start();
+    let ident_len = args
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|&n| n > 0)?;
+    let rest = args[ident_len..].trim_start().strip_prefix(',')?;
+    let rest = rest.trim_start().strip_prefix('"')?;
+    let name = &rest[..rest.find('"')?];
+    let is_var = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    is_var.then(|| name.to_owned())
+}
+
+/// What `binary` may be given: its crate's variables, and for the authorizers the shared ones
+/// of authorizer-core (`CommonConfig`).
+fn readable_vars(binary: &str) -> (BTreeSet<String>, String) {
+    let own = config_vars(&root().join(binary).join("src"));
+    if binary == NOOP_CORS {
+        return (own, "variables read in noop-cors/src".to_owned());
+    }
+    let shared = config_vars(&root().join("authorizer-core/src/config.rs"));
+    if binary == COGNITO && own.is_empty() {
+        let documented = COGNITO_DOCUMENTED.iter().map(|s| s.to_string()).collect();
+        let why = "authorizer-cognito's sources read no variable through optional/required/list \
+                   yet, so its environment is checked against the documented list only"
+            .to_owned();
+        return (documented, why);
+    }
+    let why = format!("variables read in {binary}/src and authorizer-core/src/config.rs");
+    (own.union(&shared).cloned().collect(), why)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linters
+
+#[test]
+fn sam_validate_and_cfn_lint_accept_the_template() {
+    let mut lint = tool("sam");
+    lint.args(["validate", "--lint", "--template-file", "template.yaml"])
+        .env("AWS_DEFAULT_REGION", "us-east-1");
+    run(lint);
+
+    run({
+        let mut cfn_lint = tool("cfn-lint");
+        cfn_lint.arg("template.yaml");
+        cfn_lint
+    });
+
+    // Plain `sam validate` runs SAM's transform; with no managed policy to look up by name it
+    // never calls AWS, and needs only a region.
+    let mut validate = tool("sam");
+    validate
+        .args(["validate", "--template-file", "template.yaml"])
+        .env("AWS_DEFAULT_REGION", "us-east-1");
+    run(validate);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The expanded template
+
+#[test]
+fn the_chosen_authorizer_guards_get_and_post_for_each_architecture() {
+    for authorizer in ["cognito", "hs256"] {
+        for arch in ["arm64", "x86_64"] {
+            let d = Deployment::expand(&[("Authorizer", authorizer), ("Architecture", arch)]);
+            let guard = if authorizer == "cognito" {
+                COGNITO
+            } else {
+                HS256
+            };
+            let case = format!("Authorizer={authorizer} Architecture={arch}");
+            check_api(&d, guard, "300", &case);
+            check_functions(&d, arch, &case);
+        }
+    }
+    // The result TTL follows its parameter.
+    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
+        let d = Deployment::expand(&[("Authorizer", authorizer), ("AuthorizerTtlSeconds", "0")]);
+        check_api(
+            &d,
+            guard,
+            "0",
+            &format!("Authorizer={authorizer} AuthorizerTtlSeconds=0"),
+        );
+    }
+}
+
+#[test]
+fn switching_the_authorizer_redeploys_the_stage() {
+    // CloudFormation creates a new API Gateway deployment only under a new logical id, which SAM
+    // derives from the API definition: the definition must change with the parameter.
+    let deployment_id = |authorizer| {
+        let d = Deployment::expand(&[("Authorizer", authorizer)]);
+        let deployments = d.of_type("AWS::ApiGateway::Deployment");
+        assert_eq!(deployments.len(), 1);
+        let stages = d.of_type("AWS::ApiGateway::Stage");
+        assert_eq!(stages.len(), 1, "one stage (no extra \"Stage\" stage)");
+        assert_eq!(stages[0].1["Properties"]["StageName"], "prod");
+        assert_eq!(
+            stages[0].1["Properties"]["DeploymentId"],
+            json!({"Ref": deployments[0].0})
+        );
+        deployments[0].0.clone()
+    };
+    assert_ne!(deployment_id("cognito"), deployment_id("hs256"));
+}
+
+fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
+    let body = d.api_body();
+    let pets = &body["paths"]["/pets"];
+    assert!(
+        body.get("security").is_none(),
+        "{case}: no API-wide security requirement"
+    );
+    let guard_fn = d.function(guard);
+
+    for method in ["get", "post"] {
+        let op = &pets[method];
+        let security = op["security"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{case}: {method} /pets has no security requirement: {op}"));
+        assert_eq!(security.len(), 1, "{case}: {method} /pets: {security:?}");
+        let names: Vec<&String> = security[0].as_object().unwrap().keys().collect();
+        assert_eq!(names.len(), 1, "{case}: {method} /pets: {security:?}");
+        let scheme = &body["securityDefinitions"][names[0]];
+        let authorizer = &scheme["x-amazon-apigateway-authorizer"];
+        assert_eq!(
+            (&scheme["type"], &scheme["in"], &scheme["name"]),
+            (&json!("apiKey"), &json!("header"), &json!("Authorization")),
+            "{case}: {method} /pets: identity source"
+        );
+        assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
+        assert_eq!(authorizer["type"], "token", "{case}: a TOKEN authorizer");
+        assert_eq!(
+            text(&authorizer["authorizerResultTtlInSeconds"]),
+            ttl,
+            "{case}: the result TTL"
+        );
+        let called: Vec<String> = references(&authorizer["authorizerUri"])
+            .into_iter()
+            .filter(|id| d.resources.contains_key(id))
+            .collect();
+        assert_eq!(
+            called,
+            [guard_fn],
+            "{case}: {method} /pets must be guarded by {guard}"
+        );
+
+        // A mock answers, with the CORS header.
+        let integration = &op["x-amazon-apigateway-integration"];
+        assert_eq!(integration["type"], "mock", "{case}: {method} /pets");
+        let status = if method == "get" { "200" } else { "201" };
+        assert!(
+            integration["requestTemplates"]["application/json"]
+                .as_str()
+                .unwrap()
+                .contains(status),
+            "{case}: {method} /pets: the mock's status"
+        );
+        let answer = &integration["responses"]["default"];
+        assert_eq!(answer["statusCode"], status, "{case}: {method} /pets");
+        assert_eq!(
+            answer["responseParameters"]["method.response.header.Access-Control-Allow-Origin"],
+            "'*'",
+            "{case}: {method} /pets: Access-Control-Allow-Origin"
+        );
+        assert!(
+            op["responses"][status]["headers"]
+                .get("Access-Control-Allow-Origin")
+                .is_some(),
+            "{case}: {method} /pets: the method response must declare the header"
+        );
+        let sample: Value = serde_json::from_str(
+            answer["responseTemplates"]["application/json"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{case}: {method} /pets: the sample is not JSON: {e}"));
+        if method == "get" {
+            assert!(
+                sample.as_array().is_some_and(|pets| !pets.is_empty()),
+                "{case}: a pet list"
+            );
+        } else {
+            assert!(sample.get("id").is_some(), "{case}: the created pet");
+        }
+    }
+    assert_eq!(
+        pets.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["get", "options", "post"],
+        "{case}: /pets serves GET, OPTIONS and POST"
+    );
+    assert_eq!(
+        body["paths"].as_object().unwrap().len(),
+        1,
+        "{case}: /pets only"
+    );
+
+    // API Gateway may invoke the guarding authorizer, as an authorizer of this API.
+    let may_invoke = |function: &str, source: &str| {
+        d.of_type("AWS::Lambda::Permission").iter().any(|(_, p)| {
+            let p = &p["Properties"];
+            p["Action"] == "lambda:InvokeFunction"
+                && p["Principal"] == "apigateway.amazonaws.com"
+                && references(&p["FunctionName"]).contains(function)
+                && references(&p["SourceArn"]).contains(d.api_id())
+                && p["SourceArn"].to_string().contains(source)
+        })
+    };
+    assert!(
+        may_invoke(guard_fn, "/authorizers/*"),
+        "{case}: no permission for API Gateway to invoke {guard}"
+    );
+
+    // OPTIONS: no authorization, a Lambda proxy to noop-cors.
+    let options = &pets["options"];
+    assert!(
+        options
+            .get("security")
+            .is_none_or(|s| s.as_array().is_some_and(|s| s.is_empty())),
+        "{case}: OPTIONS /pets must not require authorization: {options}"
+    );
+    let integration = &options["x-amazon-apigateway-integration"];
+    assert_eq!(integration["type"], "aws_proxy", "{case}: OPTIONS /pets");
+    assert_eq!(integration["httpMethod"], "POST", "{case}: OPTIONS /pets");
+    let cors_fn = d.function(NOOP_CORS);
+    let called: Vec<String> = references(&integration["uri"])
+        .into_iter()
+        .filter(|id| d.resources.contains_key(id))
+        .collect();
+    assert_eq!(called, [cors_fn], "{case}: OPTIONS /pets calls noop-cors");
+    assert!(
+        may_invoke(cors_fn, "/OPTIONS/pets"),
+        "{case}: no permission for API Gateway to invoke noop-cors for OPTIONS /pets"
+    );
+
+    // Browsers see 401 and 403 (and 5xx) rather than a CORS error.
+    for response in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let headers =
+            &body["x-amazon-apigateway-gateway-responses"][response]["responseParameters"];
+        let header = |name: &str| {
+            headers[format!("gatewayresponse.header.{name}")]
+                .as_str()
+                .unwrap_or_else(|| panic!("{case}: {response} lacks {name}: {headers}"))
+                .to_owned()
+        };
+        assert_eq!(header("Access-Control-Allow-Origin"), "'*'", "{case}");
+        assert!(
+            header("Access-Control-Allow-Headers").contains("Authorization"),
+            "{case}"
+        );
+        assert!(
+            header("Access-Control-Allow-Methods").contains("POST"),
+            "{case}"
+        );
+    }
+
+    let url = d.outputs["PetsUrl"].to_string();
+    assert!(
+        url.contains("https://${")
+            && url.contains(".execute-api.${AWS::Region}.${AWS::URLSuffix}/prod/pets"),
+        "{case}: PetsUrl is {url}"
+    );
+}
+
+fn check_functions(d: &Deployment, arch: &str, case: &str) {
+    let functions = d.of_type("AWS::Lambda::Function");
+    let built: BTreeSet<_> = functions
+        .iter()
+        .map(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap())
+        .collect();
+    assert_eq!(built, BTreeSet::from(BINARIES), "{case}: three functions");
+    for (id, function) in functions {
+        assert_eq!(
+            function["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{id}"
+        );
+        let p = &function["Properties"];
+        assert_eq!(p["Architectures"], json!([arch]), "{case}: {id}");
+        assert_eq!(p["Runtime"], "provided.al2023", "{case}: {id}");
+        assert_eq!(p["Handler"], "bootstrap", "{case}: {id}");
+        assert_eq!(p["MemorySize"], 128, "{case}: {id}");
+        assert!(
+            p["Timeout"].as_u64().is_some_and(|t| t <= 10),
+            "{case}: {id}: a short timeout"
+        );
+        assert_eq!(p["TracingConfig"]["Mode"], "Active", "{case}: {id}");
+        assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON", "{case}: {id}");
+    }
+}
+
+#[test]
+fn environments_hold_only_what_the_binaries_read() {
+    let demo_secret = demo_env(HS256)
+        .into_iter()
+        .find(|(k, _)| k == "JWT_SECRET")
+        .map(|(_, v)| v);
+    let template = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    // No parameter carries a secret: the HS256 key is only ever named by its ARN.
+    let d = Deployment::expand(&[]);
+    for (name, value) in &d.params {
+        let lower = name.to_lowercase();
+        if lower.contains("secret") || lower.contains("password") || lower.contains("key") {
+            assert_eq!(name, "JwtSecretArn", "a parameter holding a secret: {name}");
+            assert_eq!(value, "", "JwtSecretArn defaults to a generated secret");
+        }
+    }
+    for overrides in [
+        vec![],
+        vec![("Authorizer", "hs256")],
+        vec![
+            ("AccessRules", r#"{"*": ["GET /pets"]}"#),
+            ("JwtIssuer", "https://issuer.example"),
+            ("JwtAudience", "petstore,petstore-admin"),
+            ("TokenUse", "id"),
+        ],
+    ] {
+        let d = Deployment::expand(&overrides);
+        let case = format!("{overrides:?}");
+        for binary in BINARIES {
+            let env = d.environment(binary);
+            let (readable, why) = readable_vars(binary);
+            for name in env.keys() {
+                assert!(
+                    readable.contains(name),
+                    "{case}: {binary} is given {name}, which it does not read ({why}: \
+                     {readable:?})"
+                );
+                assert_ne!(name, "JWT_SECRET", "{case}: never the secret itself");
+            }
+            if binary == COGNITO {
+                for name in env.keys() {
+                    assert!(
+                        COGNITO_DOCUMENTED.contains(&name.as_str()),
+                        "{case}: {name} is not among the Cognito authorizer's documented variables"
+                    );
+                }
+            }
+            let expanded = serde_json::to_string(&d.resources).unwrap();
+            if let Some(secret) = &demo_secret {
+                assert!(
+                    !expanded.contains(secret.as_str()) && !template.contains(secret.as_str()),
+                    "the demo secret must stay out of deployments"
+                );
+            }
+        }
+
+        let hs256 = d.environment(HS256);
+        assert_eq!(hs256["JWT_SECRET_ARN"], d.secret_arn(), "{case}");
+        let cognito = d.environment(COGNITO);
+        assert_eq!(
+            cognito["USER_POOL_ID"],
+            json!({"Ref": "UserPool"}),
+            "{case}"
+        );
+        assert_eq!(
+            cognito["APP_CLIENT_IDS"],
+            json!({"Ref": "UserPoolClient"}),
+            "{case}"
+        );
+        assert_eq!(
+            cognito["TOKEN_USE"],
+            d.params["TokenUse"].as_str(),
+            "{case}"
+        );
+        assert!(d.environment(NOOP_CORS).is_empty(), "{case}: noop-cors");
+
+        // Optional settings are set only when given, to exactly what was given.
+        for (binary, var, param) in [
+            (COGNITO, "ACCESS_RULES", "AccessRules"),
+            (HS256, "ACCESS_RULES", "AccessRules"),
+            (HS256, "JWT_ISSUER", "JwtIssuer"),
+            (HS256, "JWT_AUDIENCE", "JwtAudience"),
+        ] {
+            let given = &d.params[param];
+            let set = d.environment(binary).get(var).cloned();
+            if given.is_empty() {
+                assert_eq!(set, None, "{case}: {binary} {var}");
+            } else {
+                assert_eq!(set, Some(json!(given)), "{case}: {binary} {var}");
+            }
+        }
+    }
+}
+
+#[test]
+fn existing_user_pool_and_secret_are_used_as_given() {
+    let d = Deployment::expand(&[
+        ("UserPoolId", "eu-west-1_AbCdEf123"),
+        ("AppClientIds", "1example23456789,2example23456789"),
+        ("JwtSecretArn", EXISTING_SECRET),
+    ]);
+    for kind in [
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+        "AWS::Cognito::UserPoolGroup",
+        "AWS::SecretsManager::Secret",
+    ] {
+        assert!(d.of_type(kind).is_empty(), "no {kind} is created");
+    }
+    let cognito = d.environment(COGNITO);
+    assert_eq!(cognito["USER_POOL_ID"], "eu-west-1_AbCdEf123");
+    assert_eq!(
+        cognito["APP_CLIENT_IDS"],
+        "1example23456789,2example23456789"
+    );
+    assert_eq!(d.environment(HS256)["JWT_SECRET_ARN"], EXISTING_SECRET);
+    assert_eq!(d.outputs["UserPoolId"], "eu-west-1_AbCdEf123");
+    assert_eq!(d.outputs["JwtSecretArn"], EXISTING_SECRET);
+    check_roles(&d);
+
+    // Left empty, the template creates them.
+    let d = Deployment::expand(&[]);
+    let pool = d.of_type("AWS::Cognito::UserPool");
+    assert_eq!(pool.len(), 1);
+    let client = &d.of_type("AWS::Cognito::UserPoolClient")[0].1["Properties"];
+    assert_eq!(client["GenerateSecret"], false);
+    let flows: BTreeSet<_> = client["ExplicitAuthFlows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        flows,
+        BTreeSet::from([
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH"
+        ])
+    );
+    let group = &d.of_type("AWS::Cognito::UserPoolGroup")[0].1["Properties"];
+    assert_eq!(group["GroupName"], "admin");
+    let secrets = d.of_type("AWS::SecretsManager::Secret");
+    assert_eq!(secrets.len(), 1);
+    assert_eq!(secrets[0].0, "JwtSecret");
+    let generate = &secrets[0].1["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["PasswordLength"], 64);
+    assert_eq!(generate["ExcludePunctuation"], true);
+    assert!(
+        secrets[0].1["Properties"].get("SecretString").is_none(),
+        "no secret in the template"
+    );
+    assert_eq!(d.outputs["UserPoolId"], json!({"Ref": "UserPool"}));
+    assert_eq!(d.outputs["AppClientIds"], json!({"Ref": "UserPoolClient"}));
+    assert_eq!(d.outputs["JwtSecretArn"], json!({"Ref": "JwtSecret"}));
+    check_roles(&d);
+}
+
+/// Least privilege: every function may log and trace; hs256 may also read its one secret.
+fn check_roles(d: &Deployment) {
+    assert_eq!(
+        d.of_type("AWS::IAM::Role").len(),
+        3,
+        "one role per function"
+    );
+    for kind in [
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::User",
+    ] {
+        assert!(d.of_type(kind).is_empty(), "no {kind}");
+    }
+    for binary in BINARIES {
+        let role = d.role_of(binary);
+        let trust = &role["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(
+            trust,
+            &json!([{"Action": ["sts:AssumeRole"], "Effect": "Allow",
+                     "Principal": {"Service": ["lambda.amazonaws.com"]}}]),
+            "{binary}: only Lambda assumes the role"
+        );
+        let managed: BTreeSet<String> = role["ManagedPolicyArns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|arn| {
+                let arn = arn.as_str().expect("a plain policy ARN");
+                arn.rsplit(":policy/").next().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(
+            managed,
+            BTreeSet::from([
+                "service-role/AWSLambdaBasicExecutionRole".to_owned(),
+                "AWSXrayWriteOnlyAccess".to_owned()
+            ]),
+            "{binary}: basic execution and X-Ray write only"
+        );
+        let inline = role.get("Policies").map(as_list).unwrap_or_default();
+        if binary != HS256 {
+            assert!(inline.is_empty(), "{binary} needs no other permission");
+            continue;
+        }
+        assert_eq!(inline.len(), 1, "hs256: one inline policy");
+        let statements = as_list(&inline[0]["PolicyDocument"]["Statement"]);
+        assert_eq!(statements.len(), 1, "hs256: one statement: {statements:?}");
+        let statement = &statements[0];
+        assert_eq!(statement["Effect"], "Allow");
+        assert_eq!(
+            as_list(&statement["Action"]),
+            [json!("secretsmanager:GetSecretValue")],
+            "hs256: GetSecretValue only"
+        );
+        assert_eq!(
+            as_list(&statement["Resource"]),
+            [d.secret_arn()],
+            "hs256: exactly the secret's ARN"
+        );
+        assert!(statement.get("NotAction").is_none() && statement.get("NotResource").is_none());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sam build
+
+/// `sam build` runs `cargo lambda build --release` for each function and copies the binary to
+/// `<build dir>/<Function>/bootstrap`. It builds for the host's architecture, which needs no
+/// extra Rust target (arm64 from x86_64 needs `aarch64-unknown-linux-gnu`). Slow the first time.
+#[test]
+fn sam_build_leaves_a_bootstrap_per_function() {
+    let (arch, elf_machine) = if std::env::consts::ARCH == "aarch64" {
+        ("arm64", 0xB7)
+    } else {
+        ("x86_64", 0x3E)
+    };
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    // Not target/sam-build: SAM writes build.toml beside the build directory.
+    let build_dir = target_dir.join("sam/build");
+    let mut build = tool("sam");
+    build
+        .args(["build", "--template-file", "template.yaml", "--build-dir"])
+        .arg(&build_dir)
+        .args(["--cache-dir"])
+        .arg(target_dir.join("sam/cache"))
+        .args(["--parameter-overrides", &format!("Architecture={arch}")]);
+    let started = Instant::now();
+    run(build);
+    eprintln!(
+        "sam build (Architecture={arch}) took {:.0?}",
+        started.elapsed()
+    );
+
+    let d = Deployment::expand(&[("Architecture", arch)]);
+    for binary in BINARIES {
+        let function = d.function(binary);
+        let bootstrap = build_dir.join(function).join("bootstrap");
+        let bytes =
+            std::fs::read(&bootstrap).unwrap_or_else(|e| panic!("{}: {e}", bootstrap.display()));
+        assert_eq!(&bytes[..4], b"\x7fELF", "{}", bootstrap.display());
+        let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
+        assert_eq!(
+            machine,
+            elf_machine,
+            "{}: built for {arch}",
+            bootstrap.display()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&bootstrap).unwrap().permissions().mode();
+            assert!(mode & 0o111 != 0, "{} is executable", bootstrap.display());
+        }
+    }
+    // The built template points each function at its directory, for `sam deploy` to upload.
+    let built_template = std::fs::read_to_string(build_dir.join("template.yaml")).unwrap();
+    for binary in BINARIES {
+        let function = d.function(binary);
+        assert!(
+            built_template.contains(&format!("CodeUri: {function}\n")),
+            "{function}'s CodeUri in the built template"
+        );
+    }
+}
