@@ -7,7 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e_tests::keyserver::{Behaviour, KeyServer, key_set};
 use e2e_tests::{
-    Function, Reply, assert_logs_are_clean, demo_env, outcome, release_binary, root, sample_events,
+    Function, Reply, assert_logs_are_clean, assert_sample_events_pass, outcome, release_binary,
+    root,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -81,24 +82,7 @@ fn patched(claims: &Value, patch: Value) -> Value {
 
 #[test]
 fn every_sample_event_gets_its_expected_outcome() {
-    let demo_keys =
-        std::fs::read_to_string(root().join("events/authorizer-cognito/demo-keys/jwks.json"))
-            .unwrap();
-    let keys = KeyServer::start(Behaviour::Serve(demo_keys));
-    let mut env = demo_env("authorizer-cognito");
-    env.push(("JWKS_URL".into(), keys.url().into()));
-    let mut function = Function::start(&release_binary("authorizer-cognito"), &env);
-    let mut wrong = Vec::new();
-    for event in sample_events("authorizer-cognito") {
-        let actual = outcome(&function.invoke(&event.json));
-        if actual != event.expected {
-            wrong.push(format!(
-                "{}: expected {:?}, got {:?}",
-                event.name, event.expected, actual
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}\n{}", function.logs());
+    assert_sample_events_pass("authorizer-cognito");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e_tests::moto::Moto;
 use e2e_tests::{
-    Function, Reply, assert_logs_are_clean, demo_env, outcome, release_binary, sample_events,
+    Function, Reply, assert_logs_are_clean, assert_sample_events_pass, outcome, release_binary,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -52,21 +52,7 @@ fn b64(value: &Value) -> String {
 
 #[test]
 fn every_sample_event_gets_its_expected_outcome() {
-    let mut function = Function::start(
-        &release_binary("authorizer-hs256"),
-        &demo_env("authorizer-hs256"),
-    );
-    let mut wrong = Vec::new();
-    for event in sample_events("authorizer-hs256") {
-        let actual = outcome(&function.invoke(&event.json));
-        if actual != event.expected {
-            wrong.push(format!(
-                "{}: expected {:?}, got {:?}",
-                event.name, event.expected, actual
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}\n{}", function.logs());
+    assert_sample_events_pass("authorizer-hs256");
 }
 
 #[test]

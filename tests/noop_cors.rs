@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{Function, Reply, demo_env, outcome, release_binary, sample_events};
+use e2e_tests::{Function, Reply, assert_sample_events_pass, outcome, release_binary};
 use serde_json::{Value, json};
 
 fn start(env: &[(&str, &str)]) -> Function {
@@ -20,18 +20,7 @@ fn preflight(headers: Value) -> String {
 
 #[test]
 fn every_sample_event_gets_its_expected_outcome() {
-    let mut function = Function::start(&release_binary("noop-cors"), &demo_env("noop-cors"));
-    let mut wrong = Vec::new();
-    for event in sample_events("noop-cors") {
-        let actual = outcome(&function.invoke(&event.json));
-        if actual != event.expected {
-            wrong.push(format!(
-                "{}: expected {:?}, got {:?}",
-                event.name, event.expected, actual
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}\n{}", function.logs());
+    assert_sample_events_pass("noop-cors");
 }
 
 #[test]

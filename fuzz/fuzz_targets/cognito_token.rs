@@ -1,18 +1,20 @@
 //! The Cognito front end, before and after the signature check, against a warm key cache holding
-//! the test key `tests/keys/ours` (read from a file: no network). As for `hs256_token`, the first
-//! byte picks raw tokens (even) or header and claims correctly signed with the pool's key (odd).
+//! the test key `tests/keys/ours` (read from a file: no network); the two modes are those of
+//! `fuzz/src/lib.rs`, signed with the pool's key.
 #![no_main]
 
 use authorizer_cognito::{Cognito, Config};
 use authorizer_core::{Principal, Verifier};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, crypto};
+use authorizer_fuzz::{FuzzToken, fuzz_token};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().build().unwrap());
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+});
 
 static VERIFIER: LazyLock<Cognito> = LazyLock::new(|| {
     let jwk = include_str!("../../tests/keys/ours.jwk.json");
@@ -31,28 +33,24 @@ static VERIFIER: LazyLock<Cognito> = LazyLock::new(|| {
     cognito
 });
 
-static KEY: LazyLock<EncodingKey> =
-    LazyLock::new(|| EncodingKey::from_rsa_pem(include_bytes!("../../tests/keys/ours.pem")).unwrap());
+static KEY: LazyLock<EncodingKey> = LazyLock::new(|| {
+    EncodingKey::from_rsa_pem(include_bytes!("../../tests/keys/ours.pem")).unwrap()
+});
 
 fn verify(token: &str) -> Option<Principal> {
     RUNTIME.block_on(VERIFIER.verify(token)).ok()
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((mode, rest)) = data.split_first() else { return };
-    if mode % 2 == 0 {
-        if let Ok(token) = std::str::from_utf8(rest) {
-            if verify(token).is_some() {
-                panic!("an unsigned input was accepted");
+    match fuzz_token(data, &KEY, Algorithm::RS256) {
+        Some(FuzzToken::Raw(token)) => {
+            assert!(verify(&token).is_none(), "an unsigned input was accepted")
+        }
+        Some(FuzzToken::Signed(token)) => {
+            if let Some(principal) = verify(&token) {
+                assert!(!principal.sub.is_empty());
             }
         }
-        return;
-    }
-    let split = rest.first().map_or(0, |&b| b as usize % (rest.len().max(1)));
-    let (header, claims) = rest.split_at(split);
-    let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
-    let signature = crypto::sign(message.as_bytes(), &KEY, Algorithm::RS256).unwrap();
-    if let Some(principal) = verify(&format!("{message}.{signature}")) {
-        assert!(!principal.sub.is_empty());
+        None => {}
     }
 });

@@ -118,6 +118,25 @@ pub fn sample_events(function: &str) -> Vec<SampleEvent> {
     events
 }
 
+/// Runs every sample event of `function` through its release binary, configured with the demo
+/// settings of its `Cargo.toml`, and asserts that each gets the outcome recorded beside it.
+pub fn assert_sample_events_pass(function: &str) {
+    let mut running = Function::start(&release_binary(function), &demo_env(function));
+    let wrong: Vec<String> = sample_events(function)
+        .into_iter()
+        .filter_map(|event| {
+            let actual = outcome(&running.invoke(&event.json));
+            (actual != event.expected).then(|| {
+                format!(
+                    "{}: expected {:?}, got {actual:?}",
+                    event.name, event.expected
+                )
+            })
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}\n{}", running.logs());
+}
+
 /// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets`,
 /// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`; and of a
 /// proxy integration's reply (one with a `statusCode`), its status and the origin it allows:
