@@ -7,6 +7,6 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let authorizer = authorizer_hs256::authorizer_from_env(&process_env)
         .await
-        .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
+        .inspect_err(|error| tracing::error!(%error, "init failed"))?;
     authorizer.run().await
 }
