@@ -481,15 +481,6 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mut function = Function::start(&binary, &env);
-        let status = function.wait_for_exit(Duration::from_secs(5));
-        assert!(
-            status.is_some_and(|s| !s.success()),
-            "{var}: still running or exited 0"
-        );
-        assert!(
-            function.logs().contains(var),
-            "{var} not named in:\n{}",
-            function.logs()
-        );
+        function.assert_init_fails_naming(var, Duration::from_secs(5));
     }
 }

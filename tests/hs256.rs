@@ -309,13 +309,7 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mut function = Function::start(&binary, &env);
-        let status = function.wait_for_exit(Duration::from_secs(5));
-        assert!(
-            status.is_some_and(|s| !s.success()),
-            "{var}: still running or exited 0"
-        );
-        let logs = function.logs();
-        assert!(logs.contains(var), "{var} not named in:\n{logs}");
+        let logs = function.assert_init_fails_naming(var, Duration::from_secs(5));
         assert!(
             !logs.contains("short\""),
             "the secret's value reached the logs"
@@ -354,16 +348,7 @@ fn reads_the_secret_from_secrets_manager_at_cold_start() {
 
     let missing = arn.replace("petstore/jwt", "petstore/nothing");
     let mut function = Function::start(&binary, &env(&missing));
-    let status = function.wait_for_exit(Duration::from_secs(10));
-    assert!(
-        status.is_some_and(|s| !s.success()),
-        "started without its secret"
-    );
-    assert!(
-        function.logs().contains("JWT_SECRET_ARN"),
-        "{}",
-        function.logs()
-    );
+    function.assert_init_fails_naming("JWT_SECRET_ARN", Duration::from_secs(10));
 }
 
 #[test]

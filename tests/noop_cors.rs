@@ -117,12 +117,6 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
         ("CORS_ALLOW_HEADERS", "Content Type"),
     ] {
         let mut function = start(&[(var, value)]);
-        let status = function.wait_for_exit(Duration::from_secs(5));
-        assert!(
-            status.is_some_and(|s| !s.success()),
-            "{var}={value:?}: still running or exited 0"
-        );
-        let logs = function.logs();
-        assert!(logs.contains(var), "{var} not named in:\n{logs}");
+        function.assert_init_fails_naming(var, Duration::from_secs(5));
     }
 }

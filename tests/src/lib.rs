@@ -320,6 +320,19 @@ impl Function {
         None
     }
 
+    /// Asserts that the process stops at init (non-zero exit within `timeout`) and that its logs
+    /// name `var`, the variable at fault; returns the logs for further checks.
+    pub fn assert_init_fails_naming(&mut self, var: &str, timeout: Duration) -> String {
+        let status = self.wait_for_exit(timeout);
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "{var}: still running or exited 0"
+        );
+        let logs = self.logs();
+        assert!(logs.contains(var), "{var} not named in:\n{logs}");
+        logs
+    }
+
     /// Everything the process wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         thread::sleep(Duration::from_millis(100));
