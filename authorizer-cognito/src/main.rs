@@ -1,6 +1,6 @@
 use authorizer_core::config::process_env;
 use authorizer_core::logging;
-use lambda_runtime::{Error, tracing};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

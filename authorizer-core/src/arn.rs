@@ -36,16 +36,18 @@ impl Partition {
 }
 
 /// `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>`.
+///
+/// Kept as the text API Gateway sent, with the offsets of its parts: every resource the policy
+/// grants starts with the same `…/<stage>/` prefix, so granting is one copy of that prefix, and a
+/// request never copies the parts apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodArn {
+    text: String,
     partition: Partition,
-    region: String,
-    account: String,
-    api_id: String,
-    stage: String,
-    method: String,
-    /// The resource path without its leading `/`; empty for the root resource.
-    path: String,
+    /// Where the method starts: `text[..method_start]` is the prefix ending in `<stage>/`.
+    method_start: usize,
+    /// Where the method ends, at the `/` before the path.
+    method_end: usize,
 }
 
 /// The `methodArn` does not have the shape API Gateway gives it.
@@ -91,14 +93,13 @@ impl MethodArn {
         if !valid {
             return Err(MalformedArn);
         }
+        // The path is the text's tail, after the method and its `/`.
+        let method_end = text.len() - path.len() - 1;
         Ok(MethodArn {
+            text: text.to_owned(),
             partition,
-            region: region.to_owned(),
-            account: account.to_owned(),
-            api_id: api_id.to_owned(),
-            stage: stage.to_owned(),
-            method: method.to_owned(),
-            path: path.to_owned(),
+            method_start: method_end - method.len(),
+            method_end,
         })
     }
 
@@ -109,33 +110,31 @@ impl MethodArn {
 
     /// The HTTP method being called, e.g. `GET`.
     pub fn method(&self) -> &str {
-        &self.method
+        &self.text[self.method_start..self.method_end]
     }
 
-    /// The resource path being called, with its leading `/`, as access rules write it.
-    pub fn path(&self) -> String {
-        format!("/{}", self.path)
+    /// The resource path being called, without its leading `/` (empty for the root resource), as
+    /// it follows the method in the ARN and as grants hold it.
+    pub fn path(&self) -> &str {
+        &self.text[self.method_end + 1..]
     }
 
     /// The ARN of another method of the same API and stage: the only kind of resource we grant.
     /// `method` and `path` (no leading `/`) come from the access rules and may hold `*`.
     pub fn sibling(&self, method: &str, path: &str) -> String {
-        format!(
-            "arn:{}:execute-api:{}:{}:{}/{}/{}/{}",
-            self.partition.as_str(),
-            self.region,
-            self.account,
-            self.api_id,
-            self.stage,
-            method,
-            path
-        )
+        let prefix = &self.text[..self.method_start];
+        let mut arn = String::with_capacity(prefix.len() + method.len() + 1 + path.len());
+        arn.push_str(prefix);
+        arn.push_str(method);
+        arn.push('/');
+        arn.push_str(path);
+        arn
     }
 }
 
 impl fmt::Display for MethodArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.sibling(&self.method, &self.path))
+        f.write_str(&self.text)
     }
 }
 
@@ -151,7 +150,7 @@ mod tests {
         let arn = MethodArn::parse(PETS).unwrap();
         assert_eq!(arn.partition(), Partition::Aws);
         assert_eq!(arn.method(), "GET");
-        assert_eq!(arn.path(), "/pets");
+        assert_eq!(arn.path(), "pets");
         assert_eq!(arn.to_string(), PETS);
         assert_eq!(
             arn.sibling("POST", "pets/*"),
@@ -179,7 +178,7 @@ mod tests {
                 "arn:aws:execute-api:eu-west-3:123456789012:abc123/test_stage-1/DELETE/{path}"
             );
             let arn = MethodArn::parse(&text).unwrap();
-            assert_eq!(arn.path(), format!("/{path}"));
+            assert_eq!(arn.path(), path);
             assert_eq!(arn.to_string(), text);
         }
     }

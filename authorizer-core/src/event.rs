@@ -5,6 +5,8 @@
 //! or a bare JWT. Anything odd — no type, two different Authorization headers, a token of
 //! unreasonable size — is refused here, before any cryptography runs.
 
+use std::borrow::Cow;
+
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
 };
@@ -18,11 +20,27 @@ use crate::outcome::Rejection;
 /// while keeping a hostile input from costing anything.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
+/// Every event API Gateway can send a REST authorizer, read in full.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "UPPERCASE")]
 enum AuthorizerEvent {
     Token(ApiGatewayCustomAuthorizerRequest),
     Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+}
+
+/// A TOKEN event, read without copying or buffering: the event of every request to a TOKEN
+/// authorizer, so its reading is on every request's path. Its fields are exactly those that
+/// [`AuthorizerEvent::Token`] reads, with the same types: whenever it reads an object whose
+/// `type` is `TOKEN`, the full reading gives the same values. Anything else is read in full.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    authorization_token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    method_arn: Option<Cow<'a, str>>,
 }
 
 /// What every authorizer needs from an event: a token to verify and the method being called.
@@ -36,18 +54,38 @@ pub struct AuthorizerRequest {
 impl AuthorizerRequest {
     /// Reads a TOKEN or REQUEST event from its JSON text.
     pub fn from_json(event: &str) -> Result<Self, Rejection> {
+        // Only an object: a derived struct would also read a JSON array, field by field.
+        if event.trim_start().starts_with('{')
+            && let Ok(TokenEvent {
+                kind: Some(kind),
+                authorization_token,
+                method_arn,
+            }) = serde_json::from_str(event)
+            && kind == "TOKEN"
+        {
+            return Self::read(authorization_token.as_deref(), method_arn.as_deref());
+        }
+        Self::read_in_full(event)
+    }
+
+    /// Reads any event through [`AuthorizerEvent`]: REQUEST events, and whatever is odd.
+    fn read_in_full(event: &str) -> Result<Self, Rejection> {
         let event: AuthorizerEvent =
             serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
-        let (authorization, method_arn) = match &event {
-            AuthorizerEvent::Token(token) => (
+        match &event {
+            AuthorizerEvent::Token(token) => Self::read(
                 token.authorization_token.as_deref(),
                 token.method_arn.as_deref(),
             ),
-            AuthorizerEvent::Request(request) => (
+            AuthorizerEvent::Request(request) => Self::read(
                 authorization_header(request)?,
                 request.method_arn.as_deref(),
             ),
-        };
+        }
+    }
+
+    /// The request, from the event's `Authorization` (header or token) and `methodArn`.
+    fn read(authorization: Option<&str>, method_arn: Option<&str>) -> Result<Self, Rejection> {
         let method_arn = method_arn.ok_or(Rejection::MalformedEvent)?;
         let method_arn = MethodArn::parse(method_arn).map_err(|_| Rejection::MalformedMethodArn)?;
         let token = bearer_token(authorization.ok_or(Rejection::MissingToken)?)?;
@@ -210,6 +248,52 @@ mod tests {
                 .token,
             at_limit
         );
+    }
+
+    #[test]
+    fn the_fast_reading_of_token_events_agrees_with_the_full_one() {
+        for event in [
+            r#"{"type": "TOKEN", "authorizationToken": "Bearer a.b.c", "methodArn": "ARN"}"#,
+            r#"{"type": "TOKEN", "authorizationToken": "\u0042earer a.b.c", "methodArn": "ARN"}"#,
+            r#"{"methodArn": "ARN", "extra": [1, {"x": null}], "type": "TOKEN", "authorizationToken": "a.b.c"}"#,
+            r#"{"type": "TOKEN", "type_": 42, "authorizationToken": "a.b.c", "methodArn": "ARN"}"#,
+            r#"{"type": "TOKEN", "authorizationToken": null, "methodArn": "ARN"}"#,
+            r#"{"type": "TOKEN", "authorizationToken": "a.b.c", "methodArn": null}"#,
+            r#"{"type": "TOKEN", "type": "TOKEN", "authorizationToken": "a.b.c", "methodArn": "ARN"}"#,
+            r#"{"type": "TOKEN", "authorizationToken": "a", "authorizationToken": "b", "methodArn": "ARN"}"#,
+            r#"{"type": "TOKEN", "authorizationToken": "a.b.c", "methodArn": "ARN"} trailing"#,
+            r#"{"type": "token", "authorizationToken": "a.b.c", "methodArn": "ARN"}"#,
+            r#"{"type": 0, "authorizationToken": "a.b.c", "methodArn": "ARN"}"#,
+            r#"["TOKEN", "a.b.c", "ARN"]"#,
+        ] {
+            let event = event.replace("ARN", ARN);
+            assert_eq!(
+                AuthorizerRequest::from_json(&event),
+                AuthorizerRequest::read_in_full(&event),
+                "{event}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Objects made of the keys and values that matter, in any order, repeated or not.
+        #[test]
+        fn the_fast_reading_agrees_on_any_mix_of_fields(
+            fields in proptest::collection::vec(
+                (
+                    "(type|authorizationToken|methodArn|type_|other)",
+                    "(\"TOKEN\"|\"REQUEST\"|\"Bearer a.b.c\"|\"ARN\"|null|0|\\[\\]|\\{\\})",
+                ),
+                0..6,
+            ),
+        ) {
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+            let event = format!("{{{}}}", body.join(", ")).replace("ARN", ARN);
+            proptest::prop_assert_eq!(
+                AuthorizerRequest::from_json(&event),
+                AuthorizerRequest::read_in_full(&event)
+            );
+        }
     }
 
     #[test]

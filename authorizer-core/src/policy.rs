@@ -53,8 +53,7 @@ pub fn respond(
     rules: &AccessRules,
 ) -> (Decision, AuthorizerResponse) {
     let grants = rules.grants_for(principal);
-    let called_path = arn.path();
-    let called_path = called_path.trim_start_matches('/');
+    let called_path = arn.path().trim_start_matches('/');
     let decision = if grants.iter().any(|g| g.covers(arn.method(), called_path)) {
         Decision::Allow
     } else {

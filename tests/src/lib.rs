@@ -219,6 +219,24 @@ pub fn assert_logs_are_clean(logs: &str, tokens: &[&str], refused: usize) {
     }
 }
 
+/// `program` as Lambda starts a function: from the repository's root, in a clean environment
+/// holding what Lambda always sets, with the Runtime API at `runtime_api` (`host:port`).
+pub fn lambda_command(program: &Path, runtime_api: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "petstore")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "petstore")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/petstore")
+        .env("AWS_REGION", "us-east-1");
+    command
+}
+
 /// A running function and the loopback Runtime API it talks to.
 pub struct Function {
     child: Child,
@@ -240,17 +258,7 @@ impl Function {
         let stop_server = stop.clone();
         thread::spawn(move || serve(server, events_rx, replies_tx, stop_server));
 
-        let mut child = Command::new(binary)
-            .current_dir(root())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "e2e")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "e2e")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/e2e")
-            .env("AWS_REGION", "us-east-1")
+        let mut child = lambda_command(binary, &address.to_string())
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

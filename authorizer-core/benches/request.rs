@@ -1,0 +1,45 @@
+//! The per-request work around verification: reading the event, and writing the response.
+//!
+//! Together with the verifier and `policy::respond` (benches/rules.rs), this is the handler path;
+//! these two parts are measured apart so that a change to either shows on its own. The events are
+//! the sample events of `events/authorizer-hs256/`, as API Gateway sends them.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use authorizer_core::event::AuthorizerRequest;
+use authorizer_core::policy::respond;
+use authorizer_core::{AccessRules, Principal};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn sample(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/authorizer-hs256");
+    std::fs::read_to_string(path.join(name)).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let token_event = sample("admin-post.json");
+    let request_event = sample("request-type.json");
+    c.bench_function("event/token", |b| {
+        b.iter(|| AuthorizerRequest::from_json(black_box(&token_event)).unwrap())
+    });
+    c.bench_function("event/request", |b| {
+        b.iter(|| AuthorizerRequest::from_json(black_box(&request_event)).unwrap())
+    });
+
+    let request = AuthorizerRequest::from_json(&token_event).unwrap();
+    let principal = Principal {
+        sub: "alice".into(),
+        groups: vec!["admin".into()],
+        username: Some("alice".into()),
+        email: Some("alice@example.com".into()),
+        ..Principal::default()
+    };
+    let (_, response) = respond(&principal, &request.method_arn, &AccessRules::default());
+    c.bench_function("response/serialize", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&response)).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,79 @@
+//! Access rules with many entries: parsing them at cold start, and per request the grants a
+//! principal holds and the policy built from them.
+//!
+//! `ACCESS_RULES` is parsed once, but `grants_for` and `respond` run on every request, so their
+//! cost must stay small however many rules a deployment lists.
+
+use authorizer_core::policy::respond;
+use authorizer_core::{AccessRules, MethodArn, Principal};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use serde_json::{Map, Value, json};
+use std::hint::black_box;
+
+const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod/POST/pets";
+
+/// `groups` groups and `scopes` scopes of four grants each, plus two grants for anyone: a large
+/// deployment's `ACCESS_RULES`.
+fn many_rules(groups: usize, scopes: usize) -> String {
+    let grants = |name: &str| {
+        json!([
+            format!("GET /{name}"),
+            format!("GET /{name}/*"),
+            format!("POST /{name}"),
+            format!("DELETE /{name}/*/items/*"),
+        ])
+    };
+    let mut rules = Map::new();
+    rules.insert("*".into(), json!(["GET /pets", "GET /health"]));
+    rules.insert("group:admin".into(), json!(["GET /pets", "POST /pets"]));
+    for i in 0..groups {
+        rules.insert(format!("group:team-{i}"), grants(&format!("team-{i}")));
+    }
+    for i in 0..scopes {
+        rules.insert(format!("scope:api/res-{i}"), grants(&format!("res-{i}")));
+    }
+    Value::Object(rules).to_string()
+}
+
+/// A caller in a few groups with a few scopes, some of which have rules and some not.
+fn principal() -> Principal {
+    Principal {
+        sub: "alice".into(),
+        groups: ["admin", "team-7", "team-150", "nobody"]
+            .map(String::from)
+            .to_vec(),
+        scopes: ["api/res-3", "api/res-90", "openid"]
+            .map(String::from)
+            .to_vec(),
+        username: Some("alice".into()),
+        email: Some("alice@example.com".into()),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let arn = MethodArn::parse(ARN).unwrap();
+    let principal = principal();
+    for (groups, scopes) in [(0, 0), (100, 100), (500, 250)] {
+        let text = many_rules(groups, scopes);
+        let entries = 4 * (groups + scopes) + 4;
+        let rules = AccessRules::from_json(&text).unwrap();
+        c.bench_with_input(
+            BenchmarkId::new("rules/from_json", entries),
+            &text,
+            |b, text| b.iter(|| AccessRules::from_json(black_box(text)).unwrap()),
+        );
+        c.bench_with_input(
+            BenchmarkId::new("rules/grants_for", entries),
+            &rules,
+            |b, rules| b.iter(|| rules.grants_for(black_box(&principal)).len()),
+        );
+        c.bench_with_input(
+            BenchmarkId::new("policy/respond", entries),
+            &rules,
+            |b, rules| b.iter(|| respond(black_box(&principal), &arn, rules)),
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

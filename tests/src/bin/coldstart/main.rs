@@ -1,0 +1,527 @@
+//! Times the release binaries, and their Node counterparts, the way Lambda runs them.
+//!
+//! `cargo run --release -p e2e-tests --bin coldstart -- [--runs N] [--invocations M]
+//! [--bin-dir DIR] [--no-node] [--only NAME]`; `scripts/bench` runs it with the first two,
+//! `scripts/bench-profiles` with `--bin-dir`. For each function, behind a loopback Runtime API
+//! ([`runtime_api`]):
+//! - cold start: the time from spawning the process (one event already queued) to its answer
+//!   having been read, over N fresh processes;
+//! - warm round trip: the time from handing out an event to having read the answer, over M
+//!   invocations of one process (after M/10 unrecorded ones, for Node's JIT);
+//! - peak RSS: the process's `VmHWM` (what `/usr/bin/time -v` reports as maximum resident set
+//!   size) after the warm invocations.
+//!
+//! Every answer is checked against the sample event's expected outcome, so a fast wrong answer
+//! cannot pass for a fast right one. Prints Markdown: the tables of BENCHMARKS.md.
+
+mod runtime_api;
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use e2e_tests::keyserver::{Behaviour, KeyServer};
+use e2e_tests::moto::Moto;
+use e2e_tests::{demo_env, lambda_command, outcome, release_binary, root};
+
+use crate::runtime_api::RuntimeApi;
+
+/// How long a function may take to answer before the run is declared failed.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How much of a function's output is kept, to show when it fails.
+const LOG_TAIL: usize = 64 * 1024;
+
+/// A function to time: how to start it, and the event it must answer as expected.
+struct Subject {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    event: String,
+    expected: String,
+    /// Whether to time warm invocations too (variants that differ only at init do not).
+    warm: bool,
+}
+
+/// What was measured for one subject.
+struct Measured {
+    name: String,
+    cold: Vec<Duration>,
+    warm: Vec<Duration>,
+    peak_rss_kib: u64,
+}
+
+fn main() {
+    let Options {
+        runs,
+        invocations,
+        bin_dir,
+        node: with_node,
+        only,
+    } = options();
+    let binary = |function: &str| match &bin_dir {
+        Some(dir) => dir.join(function),
+        None => release_binary(function),
+    };
+
+    let hs256 = demo_env("authorizer-hs256");
+    let cognito = demo_env("authorizer-cognito");
+    let jwks =
+        std::fs::read_to_string(root().join("events/authorizer-cognito/demo-keys/jwks.json"))
+            .unwrap();
+    let moto = Moto::start();
+    let secret = hs256
+        .iter()
+        .find(|(k, _)| k == "JWT_SECRET")
+        .unwrap()
+        .1
+        .clone();
+    let arn = moto
+        .run_script("moto_secret.py", &[&secret])
+        .trim()
+        .to_owned();
+    let keys = KeyServer::start(Behaviour::Serve(jwks));
+
+    let rust = |name: &str, function: &str, env: Vec<(String, String)>, event: &str| Subject {
+        name: name.to_owned(),
+        program: binary(function),
+        args: Vec::new(),
+        env,
+        event: sample(function, event),
+        expected: expected(function, event),
+        warm: true,
+    };
+    let node = |name: &str, handler: &str, function: &str, event: &str, env: &[_]| Subject {
+        name: name.to_owned(),
+        program: PathBuf::from("node"),
+        args: vec![root().join("bench/bootstrap.js").display().to_string()],
+        env: with(env, &[("_HANDLER", handler)]),
+        event: sample(function, event),
+        expected: expected(function, event),
+        warm: true,
+    };
+    let cognito_event = "admin-access-token-post";
+    let mut subjects = vec![
+        rust(
+            "authorizer-hs256",
+            "authorizer-hs256",
+            hs256.clone(),
+            "admin-post",
+        ),
+        Subject {
+            warm: false,
+            ..rust(
+                "authorizer-hs256, secret from JWT_SECRET_ARN (moto)",
+                "authorizer-hs256",
+                with(
+                    &without(&hs256, "JWT_SECRET"),
+                    &[
+                        ("JWT_SECRET_ARN", &arn),
+                        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint()),
+                        ("AWS_ACCESS_KEY_ID", "bench"),
+                        ("AWS_SECRET_ACCESS_KEY", "bench"),
+                    ],
+                ),
+                "admin-post",
+            )
+        },
+        rust(
+            "authorizer-cognito, key set from file://",
+            "authorizer-cognito",
+            cognito.clone(),
+            cognito_event,
+        ),
+        Subject {
+            warm: false,
+            ..rust(
+                "authorizer-cognito, key set over loopback HTTP",
+                "authorizer-cognito",
+                with(&without(&cognito, "JWKS_URL"), &[("JWKS_URL", keys.url())]),
+                cognito_event,
+            )
+        },
+        rust("noop-cors", "noop-cors", Vec::new(), "preflight"),
+    ];
+    if with_node && !root().join("bench/node_modules").exists() {
+        eprintln!("bench/node_modules is missing (run `npm ci` in bench/): Node is left out");
+    } else if with_node {
+        subjects.push(node(
+            "Node 20 + jsonwebtoken (HS256)",
+            "hs256.handler",
+            "authorizer-hs256",
+            "admin-post",
+            &hs256,
+        ));
+        subjects.push(node(
+            "Node 20 + aws-jwt-verify (Cognito)",
+            "cognito.handler",
+            "authorizer-cognito",
+            cognito_event,
+            &cognito,
+        ));
+    }
+
+    subjects.retain(|s| only.as_ref().is_none_or(|only| s.name.starts_with(only)));
+    let measured: Vec<Measured> = subjects
+        .iter()
+        .map(|subject| {
+            eprintln!("timing {}…", subject.name);
+            measure(subject, runs, invocations)
+        })
+        .collect();
+    let secrets_manager = round_trips(runs, || {
+        let body = format!(r#"{{"SecretId": "{arn}"}}"#);
+        let host = moto.endpoint().trim_start_matches("http://").to_owned();
+        let request = format!(
+            "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-amz-json-1.1\r\n\
+             x-amz-target: secretsmanager.GetSecretValue\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        (host, request)
+    });
+    let key_fetch = round_trips(runs, || {
+        let host = keys.url().trim_start_matches("http://");
+        let (host, path) = host.split_once('/').unwrap();
+        let request = format!("GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+        (host.to_owned(), request)
+    });
+    // The floor under every cold start: spawning a process that does nothing, and reaping it.
+    let spawn = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            Command::new("true").status().unwrap();
+            start.elapsed()
+        })
+        .collect();
+    let extras = Extras {
+        secrets_manager,
+        key_fetch,
+        spawn,
+    };
+    print!("{}", report(&measured, runs, invocations, &extras));
+}
+
+/// What the command line asks for.
+struct Options {
+    /// `--runs N`: cold starts per function (default 20).
+    runs: usize,
+    /// `--invocations M`: warm invocations per function (default 2000).
+    invocations: usize,
+    /// `--bin-dir DIR`: time the binaries in DIR (another build, cargo lambda's `bootstrap`s
+    /// renamed) instead of building `target/release`'s.
+    bin_dir: Option<PathBuf>,
+    /// `--no-node`: leave the Node authorizers out.
+    node: bool,
+    /// `--only NAME`: time only the functions whose name starts with NAME (for profiling one).
+    only: Option<String>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        runs: 20,
+        invocations: 2000,
+        bin_dir: None,
+        node: true,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut count = || args.next().and_then(|v| v.parse().ok()).filter(|&n| n > 0);
+        match flag.as_str() {
+            "--runs" => options.runs = count().unwrap_or_else(|| usage()),
+            "--invocations" => options.invocations = count().unwrap_or_else(|| usage()),
+            "--bin-dir" => options.bin_dir = Some(args.next().unwrap_or_else(|| usage()).into()),
+            "--no-node" => options.node = false,
+            "--only" => options.only = Some(args.next().unwrap_or_else(|| usage())),
+            _ => usage(),
+        }
+    }
+    options
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: coldstart [--runs N] [--invocations M] [--bin-dir DIR] [--no-node] [--only NAME]"
+    );
+    std::process::exit(2);
+}
+
+fn sample(function: &str, name: &str) -> String {
+    let path = root().join("events").join(function).join(name);
+    std::fs::read_to_string(path.with_extension("json")).unwrap()
+}
+
+fn expected(function: &str, name: &str) -> String {
+    let path = root().join("events").join(function).join(name);
+    let text = std::fs::read_to_string(path.with_extension("expected")).unwrap();
+    text.trim().to_owned()
+}
+
+fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let extra = extra.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    env.iter().cloned().chain(extra).collect()
+}
+
+fn without(env: &[(String, String)], name: &str) -> Vec<(String, String)> {
+    env.iter().filter(|(k, _)| k != name).cloned().collect()
+}
+
+/// Cold starts over `runs` processes, then warm round trips over one more.
+fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
+    let mut cold = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let api = RuntimeApi::start();
+        api.queue(&subject.event);
+        let spawned = Instant::now();
+        let running = Running::spawn(subject, &api);
+        let answered = running.answer(subject, &api).answered;
+        cold.push(answered - spawned);
+    }
+
+    let mut warm = Vec::with_capacity(invocations);
+    let api = RuntimeApi::start();
+    let running = Running::spawn(subject, &api);
+    let extra = if subject.warm { invocations / 10 } else { 0 };
+    for i in 0..=extra + if subject.warm { invocations } else { 0 } {
+        api.queue(&subject.event);
+        let timed = running.answer(subject, &api);
+        if i > extra {
+            warm.push(timed.answered - timed.handed_out.unwrap());
+        }
+    }
+    Measured {
+        name: subject.name.clone(),
+        cold,
+        warm,
+        peak_rss_kib: peak_rss_kib(running.child.id()),
+    }
+}
+
+/// A function's process, killed when dropped, and the tail of what it logged.
+struct Running {
+    child: Child,
+    logs: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Running {
+    /// Starts the function with what Lambda sets. Its output goes to pipes that threads drain, as
+    /// Lambda's log agent does: writing to a file here would add a millisecond to the first answer.
+    fn spawn(subject: &Subject, api: &RuntimeApi) -> Running {
+        let mut child = lambda_command(&subject.program, &api.address())
+            .args(&subject.args)
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .envs(subject.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", subject.program.display()));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let streams: [Box<dyn Read + Send>; 2] = [
+            Box::new(child.stdout.take().unwrap()),
+            Box::new(child.stderr.take().unwrap()),
+        ];
+        for mut stream in streams {
+            let logs = logs.clone();
+            thread::spawn(move || {
+                let mut buffer = [0; 8192];
+                while let Ok(n @ 1..) = stream.read(&mut buffer) {
+                    let mut logs = logs.lock().unwrap();
+                    logs.extend_from_slice(&buffer[..n]);
+                    let excess = logs.len().saturating_sub(LOG_TAIL);
+                    logs.drain(..excess);
+                }
+            });
+        }
+        Running { child, logs }
+    }
+
+    /// The next reply, which must be the expected one: anything else ends the benchmark.
+    fn answer(&self, subject: &Subject, api: &RuntimeApi) -> runtime_api::Timed {
+        let Some(timed) = api.reply(TIMEOUT) else {
+            self.fail(subject, "no answer");
+        };
+        let got = outcome(&timed.reply);
+        if got != subject.expected || timed.handed_out.is_none() {
+            self.fail(subject, &format!("{got} ({:?})", timed.reply));
+        }
+        timed
+    }
+
+    fn fail(&self, subject: &Subject, what: &str) -> ! {
+        thread::sleep(Duration::from_millis(100));
+        let logs = String::from_utf8_lossy(&self.logs.lock().unwrap()).into_owned();
+        eprintln!(
+            "{}: expected {}, got {what}\n{logs}",
+            subject.name, subject.expected
+        );
+        std::process::exit(1);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `VmHWM`: the most memory the process ever had resident.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/<pid>/status")
+}
+
+/// The time of `runs` HTTP requests on fresh connections (as at cold start), to the end of the
+/// answer's body: servers may take their time closing the connection afterwards. One request
+/// first, untimed, for the server's own warm-up.
+fn round_trips(runs: usize, request: impl Fn() -> (String, String)) -> Vec<Duration> {
+    let once = || {
+        let (host, request) = request();
+        let start = Instant::now();
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream);
+        let (mut line, mut length) = (String::new(), 0);
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+        while line.trim_end() != "" {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        reader.read_exact(&mut vec![0; length]).unwrap();
+        start.elapsed()
+    };
+    once();
+    (0..runs).map(|_| once()).collect()
+}
+
+/// The median and the 10th and 90th percentiles.
+fn spread(samples: &[Duration]) -> (Duration, Duration, Duration) {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.1), at(0.9))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1e6)
+}
+
+/// Times measured beside the functions, to put theirs in context.
+struct Extras {
+    /// moto's GetSecretValue, on a fresh connection.
+    secrets_manager: Vec<Duration>,
+    /// The loopback key-set endpoint's answer, on a fresh connection.
+    key_fetch: Vec<Duration>,
+    /// Spawning and reaping `true`.
+    spawn: Vec<Duration>,
+}
+
+fn report(measured: &[Measured], runs: usize, invocations: usize, extras: &Extras) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| function | cold start, ms: median (p10–p90) | warm round trip, µs: median (p10–p90) | peak RSS, MiB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for m in measured {
+        let (median, p10, p90) = spread(&m.cold);
+        let warm = if m.warm.is_empty() {
+            "—".to_owned()
+        } else {
+            let (median, p10, p90) = spread(&m.warm);
+            format!("{} ({}–{})", us(median), us(p10), us(p90))
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} ({}–{}) | {warm} | {:.1} |",
+            m.name,
+            ms(median),
+            ms(p10),
+            ms(p90),
+            m.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{runs} cold starts and {invocations} warm invocations per function; spawning and \
+         reaping `true` takes {} ms here.\n",
+        ms(spread(&extras.spawn).0)
+    );
+    let find = |prefix: &str| measured.iter().find(|m| m.name.starts_with(prefix));
+    let cold = |m: &Measured| spread(&m.cold).0;
+    if let (Some(secret), Some(arn)) = (find("authorizer-hs256"), find("authorizer-hs256, secret"))
+    {
+        let (moto, _, _) = spread(&extras.secrets_manager);
+        let _ = writeln!(
+            out,
+            "- `JWT_SECRET_ARN` adds {} ms to authorizer-hs256's cold start (median vs `JWT_SECRET`); \
+             moto's GetSecretValue alone takes {} ms on a fresh connection, so the function's own share \
+             (HTTP client, signing, the request) is about {} ms.",
+            ms(cold(arn).saturating_sub(cold(secret))),
+            ms(moto),
+            ms(cold(arn).saturating_sub(cold(secret) + moto))
+        );
+    }
+    if let (Some(file), Some(http)) = (
+        find("authorizer-cognito, key set from file"),
+        find("authorizer-cognito, key set over"),
+    ) {
+        let (fetch, _, _) = spread(&extras.key_fetch);
+        let _ = writeln!(
+            out,
+            "- authorizer-cognito with its key set over loopback HTTP: {} ms; the fetch alone takes {} ms, \
+             so without it {} ms (vs {} ms from file://, which builds no HTTP client).",
+            ms(cold(http)),
+            ms(fetch),
+            ms(cold(http).saturating_sub(fetch)),
+            ms(cold(file))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| Node ÷ Rust | cold start | warm round trip | peak RSS |\n|---|---|---|---|"
+    );
+    for (node, rust) in [
+        ("Node 20 + jsonwebtoken", "authorizer-hs256"),
+        (
+            "Node 20 + aws-jwt-verify",
+            "authorizer-cognito, key set from file",
+        ),
+    ] {
+        if let (Some(node), Some(rust)) = (find(node), find(rust)) {
+            let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+            let _ = writeln!(
+                out,
+                "| {} vs {} | {:.1}× | {:.1}× | {:.1}× |",
+                node.name,
+                rust.name,
+                ratio(cold(node), cold(rust)),
+                ratio(spread(&node.warm).0, spread(&rust.warm).0),
+                node.peak_rss_kib as f64 / rust.peak_rss_kib as f64
+            );
+        }
+    }
+    out
+}
