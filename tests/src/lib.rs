@@ -103,19 +103,31 @@ pub fn sample_events(function: &str) -> Vec<SampleEvent> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .map(|path| {
-            let expected = std::fs::read_to_string(path.with_extension("expected"))
-                .unwrap_or_else(|_| panic!("{} has no .expected file", path.display()));
-            SampleEvent {
-                name: path.file_stem().unwrap().to_string_lossy().into_owned(),
-                json: std::fs::read_to_string(&path).unwrap(),
-                expected: expected.trim().to_owned(),
-            }
-        })
+        .map(|path| read_sample(&path))
         .collect();
     events.sort_by(|a, b| a.name.cmp(&b.name));
     assert!(!events.is_empty(), "no events in {}", dir.display());
     events
+}
+
+/// The sample event `events/<function>/<name>.json`.
+pub fn sample_event(function: &str, name: &str) -> SampleEvent {
+    read_sample(
+        &root()
+            .join("events")
+            .join(function)
+            .join(format!("{name}.json")),
+    )
+}
+
+fn read_sample(path: &Path) -> SampleEvent {
+    let expected = std::fs::read_to_string(path.with_extension("expected"))
+        .unwrap_or_else(|_| panic!("{} has no .expected file", path.display()));
+    SampleEvent {
+        name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+        json: std::fs::read_to_string(path).unwrap(),
+        expected: expected.trim().to_owned(),
+    }
 }
 
 /// Runs every sample event of `function` through its release binary, configured with the demo

@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::keyserver::{Behaviour, KeyServer};
 use e2e_tests::moto::Moto;
-use e2e_tests::{demo_env, lambda_command, outcome, release_binary, root};
+use e2e_tests::{
+    SampleEvent, demo_env, lambda_command, outcome, release_binary, root, sample_event,
+};
 
 use crate::runtime_api::RuntimeApi;
 
@@ -43,8 +45,8 @@ struct Subject {
     program: PathBuf,
     args: Vec<String>,
     env: Vec<(String, String)>,
-    event: String,
-    expected: String,
+    /// The sample event it answers, and the outcome it must give.
+    event: SampleEvent,
     /// Whether to time warm invocations too (variants that differ only at init do not).
     warm: bool,
 }
@@ -93,8 +95,7 @@ fn main() {
         program: binary(function),
         args: Vec::new(),
         env,
-        event: sample(function, event),
-        expected: expected(function, event),
+        event: sample_event(function, event),
         warm: true,
     };
     let node = |name: &str, handler: &str, function: &str, event: &str, env: &[_]| Subject {
@@ -102,8 +103,7 @@ fn main() {
         program: PathBuf::from("node"),
         args: vec![root().join("bench/bootstrap.js").display().to_string()],
         env: with(env, &[("_HANDLER", handler)]),
-        event: sample(function, event),
-        expected: expected(function, event),
+        event: sample_event(function, event),
         warm: true,
     };
     let cognito_event = "admin-access-token-post";
@@ -253,17 +253,6 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
-fn sample(function: &str, name: &str) -> String {
-    let path = root().join("events").join(function).join(name);
-    std::fs::read_to_string(path.with_extension("json")).unwrap()
-}
-
-fn expected(function: &str, name: &str) -> String {
-    let path = root().join("events").join(function).join(name);
-    let text = std::fs::read_to_string(path.with_extension("expected")).unwrap();
-    text.trim().to_owned()
-}
-
 fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let extra = extra.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     env.iter().cloned().chain(extra).collect()
@@ -278,7 +267,7 @@ fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
     let mut cold = Vec::with_capacity(runs);
     for _ in 0..runs {
         let api = RuntimeApi::start();
-        api.queue(&subject.event);
+        api.queue(&subject.event.json);
         let spawned = Instant::now();
         let running = Running::spawn(subject, &api);
         let answered = running.answer(subject, &api).answered;
@@ -290,7 +279,7 @@ fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
     let running = Running::spawn(subject, &api);
     let extra = if subject.warm { invocations / 10 } else { 0 };
     for i in 0..=extra + if subject.warm { invocations } else { 0 } {
-        api.queue(&subject.event);
+        api.queue(&subject.event.json);
         let timed = running.answer(subject, &api);
         if i > extra {
             warm.push(timed.answered - timed.handed_out.unwrap());
@@ -349,7 +338,7 @@ impl Running {
             self.fail(subject, "no answer");
         };
         let got = outcome(&timed.reply);
-        if got != subject.expected || timed.handed_out.is_none() {
+        if got != subject.event.expected || timed.handed_out.is_none() {
             self.fail(subject, &format!("{got} ({:?})", timed.reply));
         }
         timed
@@ -360,7 +349,7 @@ impl Running {
         let logs = String::from_utf8_lossy(&self.logs.lock().unwrap()).into_owned();
         eprintln!(
             "{}: expected {}, got {what}\n{logs}",
-            subject.name, subject.expected
+            subject.name, subject.event.expected
         );
         std::process::exit(1);
     }
