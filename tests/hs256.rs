@@ -321,21 +321,8 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
 fn reads_the_secret_from_secrets_manager_at_cold_start() {
     let binary = release_binary("authorizer-hs256");
     let moto = Moto::start();
-    let arn = moto
-        .run_script("moto_secret.py", &[SECRET])
-        .trim()
-        .to_owned();
-    let env = |arn: &str| {
-        [
-            ("JWT_SECRET_ARN", arn),
-            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_SESSION_TOKEN", "testing"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    };
-    let mut function = Function::start(&binary, &env(&arn));
+    let arn = moto.create_secret(SECRET);
+    let mut function = Function::start(&binary, &moto.secret_env(&arn));
     let alice = sign(
         Algorithm::HS256,
         SECRET,
@@ -347,7 +334,7 @@ fn reads_the_secret_from_secrets_manager_at_cold_start() {
     );
 
     let missing = arn.replace("petstore/jwt", "petstore/nothing");
-    let mut function = Function::start(&binary, &env(&missing));
+    let mut function = Function::start(&binary, &moto.secret_env(&missing));
     function.assert_init_fails_naming("JWT_SECRET_ARN", Duration::from_secs(10));
 }
 

@@ -42,6 +42,26 @@ impl Moto {
         &self.endpoint
     }
 
+    /// Stores `secret` in this server's Secrets Manager and returns its ARN.
+    pub fn create_secret(&self, secret: &str) -> String {
+        self.run_script("moto_secret.py", &[secret])
+            .trim()
+            .to_owned()
+    }
+
+    /// What authorizer-hs256 needs to read the secret `arn` from this server at cold start.
+    pub fn secret_env(&self, arn: &str) -> Vec<(String, String)> {
+        [
+            ("JWT_SECRET_ARN", arn),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_SESSION_TOKEN", "testing"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec()
+    }
+
     /// Runs a Python script of `tests/` against this server (its endpoint is the first argument)
     /// and returns what it printed.
     pub fn run_script(&self, script: &str, args: &[&str]) -> String {

@@ -84,10 +84,7 @@ fn main() {
         .unwrap()
         .1
         .clone();
-    let arn = moto
-        .run_script("moto_secret.py", &[&secret])
-        .trim()
-        .to_owned();
+    let arn = moto.create_secret(&secret);
     let keys = KeyServer::start(Behaviour::Serve(jwks));
 
     let rust = |name: &str, function: &str, env: Vec<(String, String)>, event: &str| Subject {
@@ -119,15 +116,7 @@ fn main() {
             ..rust(
                 "authorizer-hs256, secret from JWT_SECRET_ARN (moto)",
                 "authorizer-hs256",
-                with(
-                    &without(&hs256, "JWT_SECRET"),
-                    &[
-                        ("JWT_SECRET_ARN", &arn),
-                        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint()),
-                        ("AWS_ACCESS_KEY_ID", "bench"),
-                        ("AWS_SECRET_ACCESS_KEY", "bench"),
-                    ],
-                ),
+                [without(&hs256, "JWT_SECRET"), moto.secret_env(&arn)].concat(),
                 "admin-post",
             )
         },
@@ -458,10 +447,12 @@ fn report(measured: &[Measured], runs: usize, invocations: usize, extras: &Extra
          reaping `true` takes {} ms here.\n",
         ms(spread(&extras.spawn).0)
     );
-    let find = |prefix: &str| measured.iter().find(|m| m.name.starts_with(prefix));
+    let find = |name: &str| measured.iter().find(|m| m.name == name);
     let cold = |m: &Measured| spread(&m.cold).0;
-    if let (Some(secret), Some(arn)) = (find("authorizer-hs256"), find("authorizer-hs256, secret"))
-    {
+    if let (Some(secret), Some(arn)) = (
+        find("authorizer-hs256"),
+        find("authorizer-hs256, secret from JWT_SECRET_ARN (moto)"),
+    ) {
         let (moto, _, _) = spread(&extras.secrets_manager);
         let _ = writeln!(
             out,
@@ -474,8 +465,8 @@ fn report(measured: &[Measured], runs: usize, invocations: usize, extras: &Extra
         );
     }
     if let (Some(file), Some(http)) = (
-        find("authorizer-cognito, key set from file"),
-        find("authorizer-cognito, key set over"),
+        find("authorizer-cognito, key set from file://"),
+        find("authorizer-cognito, key set over loopback HTTP"),
     ) {
         let (fetch, _, _) = spread(&extras.key_fetch);
         let _ = writeln!(
@@ -493,10 +484,10 @@ fn report(measured: &[Measured], runs: usize, invocations: usize, extras: &Extra
         "\n| Node ÷ Rust | cold start | warm round trip | peak RSS |\n|---|---|---|---|"
     );
     for (node, rust) in [
-        ("Node 20 + jsonwebtoken", "authorizer-hs256"),
+        ("Node 20 + jsonwebtoken (HS256)", "authorizer-hs256"),
         (
-            "Node 20 + aws-jwt-verify",
-            "authorizer-cognito, key set from file",
+            "Node 20 + aws-jwt-verify (Cognito)",
+            "authorizer-cognito, key set from file://",
         ),
     ] {
         if let (Some(node), Some(rust)) = (find(node), find(rust)) {
