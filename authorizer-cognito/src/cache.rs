@@ -27,15 +27,6 @@ pub struct CachePolicy {
     pub max_age: Duration,
 }
 
-impl Default for CachePolicy {
-    fn default() -> Self {
-        CachePolicy {
-            min_refetch_interval: Duration::from_secs(10),
-            max_age: Duration::from_secs(6 * 3600),
-        }
-    }
-}
-
 /// What is known of the last fetch, guarded by the refresh mutex.
 #[derive(Debug, Default)]
 struct LastFetch {

@@ -22,9 +22,13 @@ use serde_json::Value;
 /// Limits on the key-set endpoint. Cognito's key set is two keys in well under 2 KiB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchLimits {
+    /// How long connecting may take (default 1 s).
     pub connect_timeout: Duration,
+    /// How long the whole fetch may take (default 3 s), well inside API Gateway's 29 s.
     pub timeout: Duration,
+    /// The largest answer read (default 64 KiB); a larger one is cut off, not buffered.
     pub max_bytes: usize,
+    /// The most keys a key set may list (default 32).
     pub max_keys: usize,
 }
 
@@ -42,14 +46,19 @@ impl Default for FetchLimits {
 /// Why a key set could not be had. Never the caller's fault: it becomes a 500, not a 401.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
+    /// No answer: refused, timed out, or an unreadable file.
     #[error("the request failed: {0}")]
     Request(String),
+    /// An answer other than 2xx.
     #[error("the endpoint answered HTTP {0}")]
     Status(u16),
+    /// An answer over [`FetchLimits::max_bytes`].
     #[error("the answer is larger than {0} bytes")]
     TooLarge(usize),
+    /// An answer that is not a JSON Web Key Set.
     #[error("the answer is not a JWKS: {0}")]
     NotAKeySet(String),
+    /// A key set over [`FetchLimits::max_keys`].
     #[error("the key set has more than {0} keys")]
     TooManyKeys(usize),
 }

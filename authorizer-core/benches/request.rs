@@ -1,14 +1,14 @@
 //! The per-request work around verification: reading the event, and writing the response.
 //!
-//! Together with the verifier and `policy::respond` (benches/rules.rs), this is the handler path;
+//! Together with the verifier and the grants and answer (benches/rules.rs), this is the handler path;
 //! these two parts are measured apart so that a change to either shows on its own. The events are
 //! the sample events of `events/authorizer-hs256/`, as API Gateway sends them.
 
 use std::hint::black_box;
 use std::path::Path;
 
+use authorizer_core::answer::{Answer, Decision};
 use authorizer_core::event::AuthorizerRequest;
-use authorizer_core::policy::respond;
 use authorizer_core::{AccessRules, Principal};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -35,7 +35,16 @@ fn bench(c: &mut Criterion) {
         email: Some("alice@example.com".into()),
         ..Principal::default()
     };
-    let (_, response) = respond(&principal, &request.method_arn, &AccessRules::default());
+    let rules = AccessRules::default();
+    let grants = rules.grants_for(&principal);
+    let decision = Decision::of(&grants, &request.method_arn);
+    let response = Answer::new(
+        request.shape,
+        &principal,
+        &grants,
+        &request.method_arn,
+        decision,
+    );
     c.bench_function("response/serialize", |b| {
         b.iter(|| serde_json::to_vec(black_box(&response)).unwrap())
     });

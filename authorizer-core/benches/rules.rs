@@ -1,10 +1,11 @@
 //! Access rules with many entries: parsing them at cold start, and per request the grants a
-//! principal holds and the policy built from them.
+//! principal holds and the answer built from them.
 //!
-//! `ACCESS_RULES` is parsed once, but `grants_for` and `respond` run on every request, so their
+//! `ACCESS_RULES` is parsed once, but `grants_for` and the answer run on every request, so their
 //! cost must stay small however many rules a deployment lists.
 
-use authorizer_core::policy::respond;
+use authorizer_core::answer::{Answer, Decision};
+use authorizer_core::event::EventShape;
 use authorizer_core::{AccessRules, MethodArn, Principal};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
@@ -50,6 +51,13 @@ fn principal() -> Principal {
     }
 }
 
+/// The grants and the answer, as the authorizer builds them for a REST event.
+fn answer(principal: &Principal, arn: &MethodArn, rules: &AccessRules) -> Answer {
+    let grants = rules.grants_for(principal);
+    let decision = Decision::of(&grants, arn);
+    Answer::new(EventShape::RestToken, principal, &grants, arn, decision)
+}
+
 fn bench(c: &mut Criterion) {
     let arn = MethodArn::parse(ARN).unwrap();
     let principal = principal();
@@ -70,7 +78,7 @@ fn bench(c: &mut Criterion) {
         c.bench_with_input(
             BenchmarkId::new("policy/respond", entries),
             &rules,
-            |b, rules| b.iter(|| respond(black_box(&principal), &arn, rules)),
+            |b, rules| b.iter(|| answer(black_box(&principal), &arn, rules)),
         );
     }
 }

@@ -10,13 +10,17 @@ use std::fmt;
 /// The AWS partitions whose API Gateway can call us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Partition {
+    /// `aws`: the commercial regions.
     Aws,
+    /// `aws-cn`: the China regions.
     AwsCn,
+    /// `aws-us-gov`: AWS GovCloud (US).
     AwsUsGov,
 }
 
 impl Partition {
-    fn parse(text: &str) -> Option<Self> {
+    /// The partition named as in an ARN (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "aws" => Some(Partition::Aws),
             "aws-cn" => Some(Partition::AwsCn),
@@ -25,12 +29,23 @@ impl Partition {
         }
     }
 
-    /// The partition as it is written in an ARN.
-    pub fn as_str(self) -> &'static str {
+    /// The partition a region belongs to: `cn-…` regions are China's, `us-gov-…` GovCloud's.
+    pub fn of_region(region: &str) -> Self {
+        if region.starts_with("cn-") {
+            Partition::AwsCn
+        } else if region.starts_with("us-gov-") {
+            Partition::AwsUsGov
+        } else {
+            Partition::Aws
+        }
+    }
+
+    /// The DNS suffix of the partition's service endpoints, e.g. `amazonaws.com` in
+    /// `https://secretsmanager.eu-west-1.amazonaws.com`.
+    pub fn dns_suffix(self) -> &'static str {
         match self {
-            Partition::Aws => "aws",
-            Partition::AwsCn => "aws-cn",
-            Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsCn => "amazonaws.com.cn",
+            Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
         }
     }
 }
@@ -156,6 +171,24 @@ mod tests {
             arn.sibling("POST", "pets/*"),
             "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/pets/*"
         );
+    }
+
+    #[test]
+    fn knows_each_partition_of_a_region_and_its_dns_suffix() {
+        for (region, name, partition, suffix) in [
+            ("eu-west-1", "aws", Partition::Aws, "amazonaws.com"),
+            ("cn-north-1", "aws-cn", Partition::AwsCn, "amazonaws.com.cn"),
+            (
+                "us-gov-west-1",
+                "aws-us-gov",
+                Partition::AwsUsGov,
+                "amazonaws.com",
+            ),
+        ] {
+            assert_eq!(Partition::of_region(region), partition);
+            assert_eq!(Partition::parse(name), Some(partition));
+            assert_eq!(partition.dns_suffix(), suffix);
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! The request path both authorizers share: event in, decision out, one log line.
+//! The request path every authorizer shares, as one pipeline:
+//! event shape → verify → principal → grants → answer shape → one log line.
 //!
-//! Each authorizer only brings a [`Verifier`] — how to tell a good token from a bad one and who it
-//! names. Everything around it (reading the event, the access rules, the policy, what API Gateway
-//! is told and what is logged) is here, once.
+//! Each authorizer only brings a [`Verifier`]: how to tell a good token from a bad one, against
+//! its own keys and its issuer's own claims. Everything after it — the checks every issuer shares,
+//! the principal, the access rules, the answer, what API Gateway is told and what is logged — is
+//! here, once, driven by the shared [`Settings`].
 
 use std::future::Future;
 
@@ -10,29 +12,34 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use tracing::{error, info, warn};
 
+use crate::answer::{Answer, Decision};
+use crate::claims::VerifiedClaims;
+use crate::config::Settings;
+use crate::error::AuthError;
 use crate::event::AuthorizerRequest;
-use crate::outcome::AuthError;
-use crate::policy::{AuthorizerResponse, Decision, respond};
 use crate::principal::Principal;
-use crate::rules::AccessRules;
 
-/// Checks a token and says who it names. Implementations must not log the token.
+/// Checks a token's signature and its issuer's own claims. Implementations must not log the token.
 pub trait Verifier {
-    /// Verifies `token` (already stripped of `Bearer`, at most [`crate::MAX_TOKEN_BYTES`]).
-    fn verify(&self, token: &str) -> impl Future<Output = Result<Principal, AuthError>> + Send;
+    /// Verifies `token` (already stripped of `Bearer`, at most [`crate::MAX_TOKEN_BYTES`]) and
+    /// returns its claims, or why it is refused (or why it cannot be decided).
+    fn verify(&self, token: &str)
+    -> impl Future<Output = Result<VerifiedClaims, AuthError>> + Send;
 }
 
-/// An authorizer: a verifier and the access rules, both built once at cold start.
+/// An authorizer: a verifier and the shared settings, both built once at cold start.
 #[derive(Debug)]
 pub struct Authorizer<V> {
+    /// The issuer-specific part.
     pub verifier: V,
-    pub rules: AccessRules,
+    /// What happens after the signature checks out.
+    pub settings: Settings,
 }
 
 impl<V: Verifier + Sync> Authorizer<V> {
     /// Answers one authorizer event, given as JSON text, and logs the outcome with its reason.
     /// Pure apart from the verifier and the log line, so tests and benchmarks call it directly.
-    pub async fn authorize(&self, event: &str) -> Result<AuthorizerResponse, AuthError> {
+    pub async fn authorize(&self, event: &str) -> Result<Answer, AuthError> {
         self.decide(event).await.inspect_err(|error| match error {
             AuthError::Rejected(rejection) => {
                 warn!(reason = rejection.code(), detail = %rejection, "refused")
@@ -43,16 +50,32 @@ impl<V: Verifier + Sync> Authorizer<V> {
         })
     }
 
-    async fn decide(&self, event: &str) -> Result<AuthorizerResponse, AuthError> {
+    async fn decide(&self, event: &str) -> Result<Answer, AuthError> {
         let request = AuthorizerRequest::from_json(event)?;
-        let principal = self.verifier.verify(&request.token).await?;
-        let (decision, response) = respond(&principal, &request.method_arn, &self.rules);
-        let decision = match decision {
-            Decision::Allow => "allow",
-            Decision::Deny => "deny",
-        };
-        info!(decision, principal = %principal.sub, method_arn = %request.method_arn, "authorized");
-        Ok(response)
+        let claims = self.verifier.verify(&request.token).await?;
+        let settings = &self.settings;
+        claims.check_issued_at(
+            jsonwebtoken::get_current_timestamp(),
+            settings.leeway_seconds,
+            settings.max_age_seconds,
+        )?;
+        let principal = Principal::from_claims(&claims, &settings.claim_names)?;
+        let grants = settings.rules.grants_for(&principal);
+        let decision = Decision::of(&grants, &request.method_arn);
+        let answer = Answer::new(
+            request.shape,
+            &principal,
+            &grants,
+            &request.method_arn,
+            decision,
+        );
+        info!(
+            decision = decision.as_str(),
+            principal = %principal.sub,
+            method_arn = %request.method_arn,
+            "authorized"
+        );
+        Ok(answer)
     }
 
     /// Serves authorizer events from the Lambda Runtime API until the process ends.

@@ -1,14 +1,51 @@
-//! Reading configuration from the environment, once, at cold start.
+//! Configuration: every environment variable declared once, read once, at cold start.
+//!
+//! Each variable a function reads is a [`Var`] constant: its name, what applies when it is unset,
+//! and what it means. The code reads variables only through those constants ([`Env`] takes a
+//! `&Var`, never a bare name), each function lists its constants in one `VARIABLES` declaration,
+//! and the README's configuration tables and the template checks are tested against those lists:
+//! a variable cannot be read without being declared, nor declared without being documented.
 //!
 //! Every setting is checked before the function serves its first request: a typo in
 //! `ACCESS_RULES` or a short secret stops the function at init with a message naming the variable,
 //! instead of turning into a wrong answer later. An empty variable counts as unset, because that
 //! is what a deployment template writes for an optional parameter left blank.
 
+use std::ops::RangeInclusive;
+
+use jsonwebtoken::{Algorithm, Validation};
+
+use crate::error::InitError;
 use crate::principal::ClaimNames;
 use crate::rules::{AccessRules, PET_STORE_RULES};
 
-/// A way to read a variable: the process environment in `main`, a map in tests.
+/// One environment variable: what the README's configuration tables show of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Var {
+    /// The variable's name, e.g. `ACCESS_RULES`.
+    pub name: &'static str,
+    /// What applies when it is unset or blank.
+    pub when_unset: WhenUnset,
+    /// What it does, in one line of the README's Markdown.
+    pub meaning: &'static str,
+}
+
+/// What applies when a variable is unset or blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenUnset {
+    /// Nothing can: init fails, naming the variable.
+    Required,
+    /// The feature it sets is off (its meaning says what that implies).
+    Off,
+    /// This value, read exactly as if it had been given: the default is decided here, once.
+    Value(&'static str),
+    /// A value derived from other settings, described in words.
+    Derived(&'static str),
+    /// Lambda sets it in every function's environment.
+    SetByLambda,
+}
+
+/// A way to look a variable up by name: the process environment in `main`, a map in tests.
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, as a [`Lookup`].
@@ -16,63 +53,146 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// A configuration mistake. The message names the variable, never its value (it may be a secret).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{var} is required but not set")]
-    Missing { var: &'static str },
-    #[error("{var} is invalid: {reason}")]
-    Invalid { var: &'static str, reason: String },
-    #[error("{var}: {reason}")]
-    Unavailable { var: &'static str, reason: String },
+/// The environment as the configuration reads it: through declared variables only.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    lookup: Lookup<'a>,
 }
 
-/// The variable's value, or `None` when it is unset or blank.
-pub fn optional(env: Lookup, var: &'static str) -> Option<String> {
-    env(var).filter(|value| !value.trim().is_empty())
-}
-
-/// The variable's value; unset or blank is an error.
-pub fn required(env: Lookup, var: &'static str) -> Result<String, ConfigError> {
-    optional(env, var).ok_or(ConfigError::Missing { var })
-}
-
-/// A comma-separated list, items trimmed, empty items dropped; `None` when unset.
-pub fn list(env: Lookup, var: &'static str) -> Result<Option<Vec<String>>, ConfigError> {
-    let Some(value) = optional(env, var) else {
-        return Ok(None);
-    };
-    let items: Vec<String> = value
-        .split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if items.is_empty() {
-        return Err(invalid(var, "lists nothing"));
+impl<'a> Env<'a> {
+    /// Reads variables through `lookup`.
+    pub fn new(lookup: Lookup<'a>) -> Self {
+        Env { lookup }
     }
-    Ok(Some(items))
+
+    /// The value as set, untrimmed; `None` when unset or blank. For secrets, whose every byte counts.
+    pub fn raw(&self, var: &Var) -> Option<String> {
+        (self.lookup)(var.name).filter(|value| !value.trim().is_empty())
+    }
+
+    /// The value, trimmed, or the declared [`WhenUnset::Value`]; `None` when neither.
+    pub fn get(&self, var: &Var) -> Option<String> {
+        match (self.raw(var), var.when_unset) {
+            (Some(value), _) => Some(value.trim().to_owned()),
+            (None, WhenUnset::Value(default)) => Some(default.to_owned()),
+            (None, _) => None,
+        }
+    }
+
+    /// The value; unset or blank is [`InitError::Missing`].
+    pub fn required(&self, var: &Var) -> Result<String, InitError> {
+        self.get(var).ok_or(InitError::Missing { var: var.name })
+    }
+
+    /// The value read by `parse`, whose error becomes [`InitError::Invalid`] naming the variable.
+    pub fn parse<T>(
+        &self,
+        var: &Var,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, InitError> {
+        self.get(var)
+            .map(|value| parse(&value).map_err(|reason| invalid(var, reason)))
+            .transpose()
+    }
+
+    /// A comma-separated list, items trimmed, empty items dropped; a list of nothing is invalid.
+    pub fn list(&self, var: &Var) -> Result<Option<Vec<String>>, InitError> {
+        self.parse(var, |value| {
+            let items: Vec<String> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if items.is_empty() {
+                return Err("lists nothing".to_owned());
+            }
+            Ok(items)
+        })
+    }
+
+    /// A whole number of seconds within `range`: the one reader of every duration setting.
+    pub fn seconds(&self, var: &Var, range: RangeInclusive<u64>) -> Result<Option<u64>, InitError> {
+        self.parse(var, |value| {
+            value
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| value.parse().ok())
+                .flatten()
+                .filter(|seconds| range.contains(seconds))
+                .ok_or_else(|| match *range.end() {
+                    u64::MAX => format!(
+                        "must be a whole number of seconds, at least {}",
+                        range.start()
+                    ),
+                    end => format!(
+                        "must be a whole number of seconds from {} to {end}",
+                        range.start()
+                    ),
+                })
+        })
+    }
 }
 
-/// Shorthand for [`ConfigError::Invalid`].
-pub fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        var,
+/// [`InitError::Invalid`] for `var`.
+pub fn invalid(var: &Var, reason: impl Into<String>) -> InitError {
+    InitError::Invalid {
+        var: var.name,
         reason: reason.into(),
     }
 }
 
-/// The clock skew tolerated on `exp` and `nbf` unless `JWT_LEEWAY_SECONDS` says otherwise.
-pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
-/// More skew than this would let expired tokens live on noticeably.
-pub const MAX_LEEWAY_SECONDS: u64 = 300;
+/// `ACCESS_RULES`.
+pub const ACCESS_RULES: Var = Var {
+    name: "ACCESS_RULES",
+    when_unset: WhenUnset::Value(PET_STORE_RULES),
+    meaning: "who may call what, see [Access rules](#access-rules)",
+};
+/// `JWT_LEEWAY_SECONDS`.
+pub const JWT_LEEWAY_SECONDS: Var = Var {
+    name: "JWT_LEEWAY_SECONDS",
+    when_unset: WhenUnset::Value("30"),
+    meaning: "clock skew tolerated on `exp`, `nbf` and `iat`, 0 to 300",
+};
+/// `JWT_MAX_AGE_SECONDS`.
+pub const JWT_MAX_AGE_SECONDS: Var = Var {
+    name: "JWT_MAX_AGE_SECONDS",
+    when_unset: WhenUnset::Off,
+    meaning: "refuse tokens issued (`iat`, then required) longer ago than this, whatever their \
+              `exp`; limits replay of long-lived tokens",
+};
+/// `GROUPS_CLAIM`, with each authorizer's own default (custom tokens and Cognito differ).
+pub const fn groups_claim(default: &'static str) -> Var {
+    Var {
+        name: "GROUPS_CLAIM",
+        when_unset: WhenUnset::Value(default),
+        meaning: "the claim listing the caller's groups: a JSON array of strings, or one string \
+                  separated by spaces or commas",
+    }
+}
 
-/// The settings both authorizers read the same way.
+/// The variables every authorizer reads the same way, with the same defaults.
+pub const SHARED: [Var; 3] = [ACCESS_RULES, JWT_LEEWAY_SECONDS, JWT_MAX_AGE_SECONDS];
+
+/// More skew than this would let expired tokens live on noticeably.
+const MAX_LEEWAY_SECONDS: u64 = 300;
+
+/// What differs between authorizers in reading the shared settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    /// Their `GROUPS_CLAIM` (see [`groups_claim`]).
+    pub groups_claim: Var,
+    /// Where the username is read from, tried in order.
+    pub username_claims: &'static [&'static str],
+}
+
+/// The settings every authorizer shares: what happens after a token's signature checks out.
+/// A function's own settings hold these whole; the [`crate::Authorizer`] owns them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommonConfig {
+pub struct Settings {
     /// `ACCESS_RULES`; the pet store's rules when unset.
     pub rules: AccessRules,
-    /// `JWT_LEEWAY_SECONDS`.
+    /// `JWT_LEEWAY_SECONDS` (default 30): clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway_seconds: u64,
     /// `JWT_MAX_AGE_SECONDS`: refuse tokens issued (`iat`) longer ago than this; unset, no limit.
     pub max_age_seconds: Option<u64>,
@@ -80,53 +200,41 @@ pub struct CommonConfig {
     pub claim_names: ClaimNames,
 }
 
-impl CommonConfig {
-    /// Reads the shared settings; `default_groups_claim` and `username_claims` are the
-    /// authorizer's own conventions.
-    pub fn from_env(
-        env: Lookup,
-        default_groups_claim: &str,
-        username_claims: &'static [&'static str],
-    ) -> Result<Self, ConfigError> {
-        let rules_json = optional(env, "ACCESS_RULES");
-        let rules = AccessRules::from_json(rules_json.as_deref().unwrap_or(PET_STORE_RULES))
-            .map_err(|reason| invalid("ACCESS_RULES", reason))?;
-        let leeway_seconds = match optional(env, "JWT_LEEWAY_SECONDS") {
-            None => DEFAULT_LEEWAY_SECONDS,
-            Some(text) => text
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&seconds| seconds <= MAX_LEEWAY_SECONDS)
-                .ok_or_else(|| {
-                    invalid(
-                        "JWT_LEEWAY_SECONDS",
-                        format!("must be a whole number of seconds from 0 to {MAX_LEEWAY_SECONDS}"),
-                    )
-                })?,
-        };
-        let max_age_seconds = optional(env, "JWT_MAX_AGE_SECONDS")
-            .map(|text| {
-                text.trim().parse().ok().filter(|&s| s > 0).ok_or_else(|| {
-                    invalid(
-                        "JWT_MAX_AGE_SECONDS",
-                        "must be a positive whole number of seconds",
-                    )
-                })
-            })
-            .transpose()?;
-        let groups = optional(env, "GROUPS_CLAIM")
-            .map(|claim| claim.trim().to_owned())
-            .unwrap_or_else(|| default_groups_claim.to_owned());
-        Ok(CommonConfig {
+impl Settings {
+    /// Reads the shared settings, with the authorizer's own `preset`.
+    pub fn from_env(env: &Env, preset: &Preset) -> Result<Self, InitError> {
+        let rules = env
+            .parse(&ACCESS_RULES, AccessRules::from_json)?
+            .expect("ACCESS_RULES has a default");
+        let leeway_seconds = env
+            .seconds(&JWT_LEEWAY_SECONDS, 0..=MAX_LEEWAY_SECONDS)?
+            .expect("JWT_LEEWAY_SECONDS has a default");
+        Ok(Settings {
             rules,
             leeway_seconds,
-            max_age_seconds,
+            max_age_seconds: env.seconds(&JWT_MAX_AGE_SECONDS, 1..=u64::MAX)?,
             claim_names: ClaimNames {
-                groups,
-                username: username_claims,
+                groups: env
+                    .get(&preset.groups_claim)
+                    .expect("GROUPS_CLAIM has a default"),
+                username: preset.username_claims,
             },
         })
+    }
+
+    /// The `jsonwebtoken` validation every verifier starts from: exactly `algorithm`, `exp`
+    /// required, `exp` and `nbf` checked with the leeway, `aud` not checked unless the verifier
+    /// sets audiences (jsonwebtoken's default refuses every token that carries `aud` when none is
+    /// configured: the "Invalid audience" of the seeds' workshop). Verifiers add their issuer and
+    /// audiences; `iat` and the maximum age are the [`crate::Authorizer`]'s.
+    pub fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = self.leeway_seconds;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp"]);
+        validation
     }
 }
 
@@ -135,34 +243,45 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn read(vars: &[(&str, &str)]) -> Result<CommonConfig, ConfigError> {
+    const PRESET: Preset = Preset {
+        groups_claim: groups_claim("groups"),
+        username_claims: &["username"],
+    };
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        CommonConfig::from_env(&|name| vars.get(name).cloned(), "groups", &["username"])
+        move |name| vars.get(name).cloned()
+    }
+
+    fn read(vars: &[(&str, &str)]) -> Result<Settings, InitError> {
+        Settings::from_env(&Env::new(&lookup(vars)), &PRESET)
     }
 
     #[test]
     fn defaults_to_the_pet_store() {
-        let config = read(&[("ACCESS_RULES", "  "), ("GROUPS_CLAIM", "")]).unwrap();
-        assert_eq!(config.rules, AccessRules::default());
-        assert_eq!(config.leeway_seconds, DEFAULT_LEEWAY_SECONDS);
-        assert_eq!(config.claim_names.groups, "groups");
+        let settings = read(&[("ACCESS_RULES", "  "), ("GROUPS_CLAIM", "")]).unwrap();
+        assert_eq!(settings.rules, AccessRules::default());
+        assert_eq!(settings.leeway_seconds, 30);
+        assert_eq!(settings.max_age_seconds, None);
+        assert_eq!(settings.claim_names.groups, "groups");
     }
 
     #[test]
     fn reads_what_is_set() {
-        let config = read(&[
+        let settings = read(&[
             ("JWT_LEEWAY_SECONDS", "0"),
+            ("JWT_MAX_AGE_SECONDS", " 3600 "),
             ("GROUPS_CLAIM", "roles"),
             ("ACCESS_RULES", r#"{"*": []}"#),
         ])
         .unwrap();
-        assert_eq!(config.leeway_seconds, 0);
-        assert_eq!(config.max_age_seconds, None);
-        assert_eq!(config.claim_names.groups, "roles");
-        assert_ne!(config.rules, AccessRules::default());
+        assert_eq!(settings.leeway_seconds, 0);
+        assert_eq!(settings.max_age_seconds, Some(3600));
+        assert_eq!(settings.claim_names.groups, "roles");
+        assert_ne!(settings.rules, AccessRules::default());
     }
 
     #[test]
@@ -172,6 +291,7 @@ mod tests {
             ("JWT_LEEWAY_SECONDS", "-1"),
             ("JWT_LEEWAY_SECONDS", "301"),
             ("JWT_LEEWAY_SECONDS", "1m"),
+            ("JWT_LEEWAY_SECONDS", "+5"),
             ("JWT_MAX_AGE_SECONDS", "0"),
             ("JWT_MAX_AGE_SECONDS", "1h"),
         ] {
@@ -182,13 +302,30 @@ mod tests {
 
     #[test]
     fn lists_split_on_commas() {
-        let env = |name: &str| (name == "L").then(|| " a, b ,,c ".to_owned());
+        const L: Var = Var {
+            name: "L",
+            when_unset: WhenUnset::Off,
+            meaning: "",
+        };
+        let env = lookup(&[("L", " a, b ,,c ")]);
         assert_eq!(
-            list(&env, "L").unwrap(),
+            Env::new(&env).list(&L).unwrap(),
             Some(vec!["a".into(), "b".into(), "c".into()])
         );
-        assert_eq!(list(&env, "M").unwrap(), None);
-        let commas = |_: &str| Some(" , ".to_owned());
-        assert!(list(&commas, "L").is_err());
+        assert_eq!(Env::new(&lookup(&[])).list(&L).unwrap(), None);
+        assert!(Env::new(&lookup(&[("L", " , ")])).list(&L).is_err());
+    }
+
+    #[test]
+    fn a_declared_default_is_read_like_a_given_value() {
+        const D: Var = Var {
+            name: "D",
+            when_unset: WhenUnset::Value("12"),
+            meaning: "",
+        };
+        let unset = lookup(&[("D", " ")]);
+        assert_eq!(Env::new(&unset).seconds(&D, 0..=20).unwrap(), Some(12));
+        assert!(Env::new(&unset).seconds(&D, 0..=10).is_err());
+        assert_eq!(Env::new(&unset).raw(&D), None);
     }
 }

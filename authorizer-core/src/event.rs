@@ -1,9 +1,10 @@
-//! Reading the token and the method ARN out of an authorizer event.
+//! The first step of a request: reading the token and the method ARN out of an authorizer event,
+//! and noting the event's shape, which decides the shape of the answer.
 //!
-//! REST APIs send two kinds of events: TOKEN (the `authorizationToken` alone) and REQUEST (the
-//! whole request; we read its `Authorization` header). Either way the token may be `Bearer <jwt>`
-//! or a bare JWT. Anything odd — no type, two different Authorization headers, a token of
-//! unreasonable size — is refused here, before any cryptography runs.
+//! REST APIs send two kinds of events ([`EventShape`]): TOKEN (the `authorizationToken` alone) and
+//! REQUEST (the whole request; we read its `Authorization` header). Either way the token may be
+//! `Bearer <jwt>` or a bare JWT. Anything odd — no type, two different Authorization headers, a
+//! token of unreasonable size — is refused here, before any cryptography runs.
 
 use std::borrow::Cow;
 
@@ -14,7 +15,7 @@ use aws_lambda_events::http::HeaderMap;
 use serde::Deserialize;
 
 use crate::arn::MethodArn;
-use crate::outcome::Rejection;
+use crate::error::Rejection;
 
 /// Longer tokens are refused unread. Cognito's are about 1 KiB; 8 KiB leaves room for many claims
 /// while keeping a hostile input from costing anything.
@@ -43,12 +44,24 @@ struct TokenEvent<'a> {
     method_arn: Option<Cow<'a, str>>,
 }
 
+/// The kinds of event API Gateway sends an authorizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventShape {
+    /// A REST API's TOKEN authorizer: `authorizationToken` and `methodArn`.
+    RestToken,
+    /// A REST API's REQUEST authorizer: the whole request, `methodArn` among it.
+    RestRequest,
+}
+
 /// What every authorizer needs from an event: a token to verify and the method being called.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerRequest {
     /// The JWT, without any `Bearer ` prefix. Never log it.
     pub token: String,
+    /// The method being called, which scopes the answer to the calling API and stage.
     pub method_arn: MethodArn,
+    /// The kind of event it came in.
+    pub shape: EventShape,
 }
 
 impl AuthorizerRequest {
@@ -63,7 +76,11 @@ impl AuthorizerRequest {
             }) = serde_json::from_str(event)
             && kind == "TOKEN"
         {
-            return Self::read(authorization_token.as_deref(), method_arn.as_deref());
+            return Self::read(
+                EventShape::RestToken,
+                authorization_token.as_deref(),
+                method_arn.as_deref(),
+            );
         }
         Self::read_in_full(event)
     }
@@ -74,10 +91,12 @@ impl AuthorizerRequest {
             serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
         match &event {
             AuthorizerEvent::Token(token) => Self::read(
+                EventShape::RestToken,
                 token.authorization_token.as_deref(),
                 token.method_arn.as_deref(),
             ),
             AuthorizerEvent::Request(request) => Self::read(
+                EventShape::RestRequest,
                 authorization_header(request)?,
                 request.method_arn.as_deref(),
             ),
@@ -85,13 +104,18 @@ impl AuthorizerRequest {
     }
 
     /// The request, from the event's `Authorization` (header or token) and `methodArn`.
-    fn read(authorization: Option<&str>, method_arn: Option<&str>) -> Result<Self, Rejection> {
+    fn read(
+        shape: EventShape,
+        authorization: Option<&str>,
+        method_arn: Option<&str>,
+    ) -> Result<Self, Rejection> {
         let method_arn = method_arn.ok_or(Rejection::MalformedEvent)?;
         let method_arn = MethodArn::parse(method_arn).map_err(|_| Rejection::MalformedMethodArn)?;
         let token = bearer_token(authorization.ok_or(Rejection::MissingToken)?)?;
         Ok(AuthorizerRequest {
             token: token.to_owned(),
             method_arn,
+            shape,
         })
     }
 }
@@ -182,6 +206,7 @@ mod tests {
         ] {
             let request = read(token_event(text)).unwrap();
             assert_eq!(request.token, "a.b.c", "{text:?}");
+            assert_eq!(request.shape, EventShape::RestToken);
             assert_eq!(request.method_arn.to_string(), ARN);
         }
     }
@@ -189,7 +214,9 @@ mod tests {
     #[test]
     fn reads_the_authorization_header_in_any_case() {
         let event = request_event(json!({"AUTHORIZATION": "Bearer x.y.z"}), json!(null));
-        assert_eq!(read(event).unwrap().token, "x.y.z");
+        let request = read(event).unwrap();
+        assert_eq!(request.token, "x.y.z");
+        assert_eq!(request.shape, EventShape::RestRequest);
         let event = request_event(json!({}), json!({"authorization": ["x.y.z"]}));
         assert_eq!(read(event).unwrap().token, "x.y.z");
         let event = request_event(

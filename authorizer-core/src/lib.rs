@@ -1,32 +1,40 @@
 //! The authorization core shared by every authorizer of this kit.
 //!
-//! A request goes through these modules in order:
-//! - [`event`] reads the token and the method ARN from a TOKEN or REQUEST event;
-//! - an authorizer's [`Verifier`] checks the token (with the help of [`jwt`]) and returns the
-//!   [`Principal`] it names;
-//! - [`rules`] says what the principal may call, and [`policy`] turns that into the IAM policy
-//!   API Gateway evaluates, scoped to the calling API by the parsed [`MethodArn`] of [`arn`];
-//! - [`outcome`] maps every refusal or fault to what API Gateway must read (401 or 500).
+//! A request is one pipeline, and the modules follow it in reading order:
+//! 1. [`event`] reads the token and the method ARN ([`arn`]) out of the event, and notes its
+//!    [`event::EventShape`];
+//! 2. an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the help
+//!    of [`jwt`]) and returns the [`VerifiedClaims`] of [`claims`], which also holds the checks
+//!    every issuer shares (`iat`, maximum age);
+//! 3. [`principal`] reads who is calling from those claims;
+//! 4. [`rules`] says what the principal may call: its grants;
+//! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for.
 //!
-//! [`authorizer`] strings these together and runs them under the Lambda runtime; [`config`] reads
-//! the shared settings at cold start and [`logging`] sets up logs that never carry a token.
+//! [`authorizer`] strings these together, logs one line per request and runs under the Lambda
+//! runtime; [`error`] holds every reason a request is refused (401), cannot be decided (500), or a
+//! function cannot start. Around the request path: [`config`] declares and reads the settings at
+//! cold start, and [`logging`] sets up logs that never carry a token.
 
+#![warn(missing_docs)]
+
+pub mod answer;
 pub mod arn;
 pub mod authorizer;
+pub mod claims;
 pub mod config;
+pub mod error;
 pub mod event;
 pub mod jwt;
 pub mod logging;
-pub mod outcome;
-pub mod policy;
 pub mod principal;
 pub mod rules;
 
-pub use arn::MethodArn;
+pub use answer::Answer;
+pub use arn::{MethodArn, Partition};
 pub use authorizer::{Authorizer, Verifier};
-pub use config::{CommonConfig, ConfigError};
+pub use claims::VerifiedClaims;
+pub use config::{Env, Settings, Var};
+pub use error::{AuthError, Fault, InitError, Rejection};
 pub use event::MAX_TOKEN_BYTES;
-pub use outcome::{AuthError, Fault, Rejection};
-pub use policy::AuthorizerResponse;
 pub use principal::{ClaimNames, Principal};
 pub use rules::AccessRules;

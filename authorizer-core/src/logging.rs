@@ -15,6 +15,31 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+use crate::config::{Env, Var, WhenUnset};
+
+/// `AWS_LAMBDA_LOG_LEVEL`.
+pub const AWS_LAMBDA_LOG_LEVEL: Var = Var {
+    name: "AWS_LAMBDA_LOG_LEVEL",
+    when_unset: WhenUnset::Off,
+    meaning: "the log level set by Lambda's logging controls (`TRACE` … `FATAL`); wins over `RUST_LOG`",
+};
+/// `RUST_LOG`.
+pub const RUST_LOG: Var = Var {
+    name: "RUST_LOG",
+    when_unset: WhenUnset::Value("info"),
+    meaning: "a level, or a list such as `warn,authorizer_core=debug`; a value that cannot be read \
+              means INFO",
+};
+/// `AWS_LAMBDA_LOG_FORMAT`.
+pub const AWS_LAMBDA_LOG_FORMAT: Var = Var {
+    name: "AWS_LAMBDA_LOG_FORMAT",
+    when_unset: WhenUnset::SetByLambda,
+    meaning: "`JSON` for one JSON object per line (the template sets it), else plain text",
+};
+
+/// The variables every function reads for its logs.
+pub const VARIABLES: [Var; 3] = [AWS_LAMBDA_LOG_LEVEL, RUST_LOG, AWS_LAMBDA_LOG_FORMAT];
+
 /// Targets that are always filtered so, whatever the user asks for.
 const ALWAYS: [(&str, LevelFilter); 2] = [
     ("lambda_runtime::layers::api_response", LevelFilter::DEBUG),
@@ -22,11 +47,14 @@ const ALWAYS: [(&str, LevelFilter); 2] = [
 ];
 
 /// Installs the global subscriber; call once, first thing in `main`.
-pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
+pub fn init(env: &Env) {
+    let level = env
+        .get(&AWS_LAMBDA_LOG_LEVEL)
+        .or_else(|| env.get(&RUST_LOG))
         .unwrap_or_default();
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = env
+        .get(&AWS_LAMBDA_LOG_FORMAT)
+        .is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let lines = tracing_subscriber::fmt::layer()
         .with_target(false)
         .without_time();

@@ -5,19 +5,23 @@
 //! not to guess: a `groups` claim that is a number must not silently mean "no groups" in one place and
 //! something else in another.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::outcome::Rejection;
+use crate::claims::VerifiedClaims;
+use crate::error::Rejection;
 
 /// Who is calling, as far as the access rules and the policy context are concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Principal {
     /// The token's `sub`: the policy's `principalId`.
     pub sub: String,
+    /// From the claim `GROUPS_CLAIM` names; none when the token has no such claim.
     pub groups: Vec<String>,
-    /// From the space-separated OAuth `scope` claim.
+    /// From the space-separated OAuth `scope` claim; none when the token has none.
     pub scopes: Vec<String>,
+    /// From the first of [`ClaimNames::username`] the token has.
     pub username: Option<String>,
+    /// From the `email` claim.
     pub email: Option<String>,
 }
 
@@ -32,7 +36,7 @@ pub struct ClaimNames {
 
 impl Principal {
     /// Reads the principal from verified claims. `sub` must be a non-empty string.
-    pub fn from_claims(claims: &Map<String, Value>, names: &ClaimNames) -> Result<Self, Rejection> {
+    pub fn from_claims(claims: &VerifiedClaims, names: &ClaimNames) -> Result<Self, Rejection> {
         let sub = match claims.get("sub") {
             None => return Err(Rejection::MissingClaim("sub")),
             Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
@@ -50,7 +54,7 @@ impl Principal {
         let username = names
             .username
             .iter()
-            .find_map(|name| claims.get(*name))
+            .find_map(|name| claims.get(name))
             .map(|value| string(value, "username"))
             .transpose()?;
         let email = claims
@@ -96,6 +100,7 @@ fn words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::claims;
     use serde_json::json;
 
     fn names() -> ClaimNames {
@@ -105,8 +110,8 @@ mod tests {
         }
     }
 
-    fn read(claims: Value) -> Result<Principal, Rejection> {
-        Principal::from_claims(claims.as_object().unwrap(), &names())
+    fn read(value: Value) -> Result<Principal, Rejection> {
+        Principal::from_claims(&claims(value), &names())
     }
 
     #[test]

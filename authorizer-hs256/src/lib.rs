@@ -1,110 +1,27 @@
 //! The HS256 authorizer: custom tokens signed with a shared secret.
 //!
-//! [`Config`] is read once at cold start (the secret from `JWT_SECRET`, or from AWS Secrets
-//! Manager through `JWT_SECRET_ARN`, see [`secrets`]); [`Hs256`] is the [`Verifier`] the shared
-//! [`Authorizer`] calls for each request. Everything else — events, rules, policies, outcomes —
-//! is `authorizer_core`'s.
+//! [`config`] declares and reads the settings once at cold start (the secret from `JWT_SECRET`,
+//! or from AWS Secrets Manager through `JWT_SECRET_ARN`, see [`secrets`]); [`Hs256`] is the
+//! [`Verifier`] the shared [`Authorizer`] calls for each request. Everything else — events, the
+//! checks every issuer shares, rules, answers, errors — is `authorizer_core`'s.
 
+#![warn(missing_docs)]
+
+pub mod config;
 pub mod secrets;
 
 use std::fmt;
 
-use authorizer_core::config::{self, ConfigError, Lookup, invalid, optional};
-use authorizer_core::jwt::{decode_claims, strict_validation};
-use authorizer_core::{AuthError, Authorizer, ClaimNames, CommonConfig, Principal, Verifier};
+use authorizer_core::config::Env;
+use authorizer_core::{AuthError, Authorizer, InitError, VerifiedClaims, Verifier, jwt};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
-/// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
-pub const MIN_SECRET_BYTES: usize = 32;
+pub use crate::config::{Config, Secret, SecretSource};
 
-/// Custom tokens name their groups `groups` unless `GROUPS_CLAIM` says otherwise.
-pub const DEFAULT_GROUPS_CLAIM: &str = "groups";
-
-/// Where the username may be found in a custom token.
-const USERNAME_CLAIMS: &[&str] = &["username", "preferred_username"];
-
-/// The shared secret. Its `Debug` never shows it, so it cannot reach a log by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Accepts a secret only if it is long enough; `var` names where it came from.
-    pub fn new(bytes: Vec<u8>, var: &'static str) -> Result<Self, ConfigError> {
-        if bytes.len() < MIN_SECRET_BYTES {
-            return Err(invalid(
-                var,
-                format!("the secret must be at least {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)"),
-            ));
-        }
-        Ok(Secret(bytes))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Where the secret comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
-    /// `JWT_SECRET`: the secret itself, for local runs and tests.
-    Inline(Secret),
-    /// `JWT_SECRET_ARN`: a Secrets Manager secret, read once at cold start.
-    SecretsManager { arn: String },
-}
-
-/// The HS256 authorizer's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    pub common: CommonConfig,
-    pub secret: SecretSource,
-    /// `JWT_ISSUER`: when set, `iss` is required and must equal it.
-    pub issuer: Option<String>,
-    /// `JWT_AUDIENCE` (comma-separated): when set, `aud` is required and must name one of them.
-    /// When unset, `aud` is not checked, whatever the token carries.
-    pub audiences: Option<Vec<String>>,
-}
-
-impl Config {
-    /// Reads and checks every variable; nothing is fetched yet.
-    pub fn from_env(env: Lookup) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env, DEFAULT_GROUPS_CLAIM, USERNAME_CLAIMS)?;
-        let secret = match (optional(env, "JWT_SECRET"), optional(env, "JWT_SECRET_ARN")) {
-            (Some(secret), None) => {
-                SecretSource::Inline(Secret::new(secret.into_bytes(), "JWT_SECRET")?)
-            }
-            (None, Some(arn)) => SecretSource::SecretsManager {
-                arn: arn.trim().to_owned(),
-            },
-            (None, None) => {
-                return Err(ConfigError::Missing {
-                    var: "JWT_SECRET_ARN (or JWT_SECRET)",
-                });
-            }
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "JWT_SECRET",
-                    "set either JWT_SECRET or JWT_SECRET_ARN, not both",
-                ));
-            }
-        };
-        Ok(Config {
-            common,
-            secret,
-            issuer: optional(env, "JWT_ISSUER").map(|iss| iss.trim().to_owned()),
-            audiences: config::list(env, "JWT_AUDIENCE")?,
-        })
-    }
-}
-
-/// Verifies HS256 tokens against one secret.
+/// Verifies HS256 tokens against one secret: the signature, and `iss` and `aud` when configured.
 pub struct Hs256 {
     key: DecodingKey,
     validation: Validation,
-    max_age_seconds: Option<u64>,
-    claim_names: ClaimNames,
 }
 
 impl fmt::Debug for Hs256 {
@@ -116,8 +33,8 @@ impl fmt::Debug for Hs256 {
 impl Hs256 {
     /// Builds the verifier once; the validation it holds is reused for every request.
     pub fn new(secret: &Secret, config: &Config) -> Self {
-        let mut validation = strict_validation(Algorithm::HS256, config.common.leeway_seconds);
-        let mut required = vec!["exp", "sub"];
+        let mut validation = config.shared.validation(Algorithm::HS256);
+        let mut required = vec!["exp"];
         if let Some(issuer) = &config.issuer {
             validation.set_issuer(&[issuer]);
             required.push("iss");
@@ -129,63 +46,57 @@ impl Hs256 {
         }
         validation.set_required_spec_claims(&required);
         Hs256 {
-            key: DecodingKey::from_secret(&secret.0),
+            key: DecodingKey::from_secret(secret.bytes()),
             validation,
-            max_age_seconds: config.common.max_age_seconds,
-            claim_names: config.common.claim_names.clone(),
         }
     }
 }
 
 impl Verifier for Hs256 {
-    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let claims = decode_claims(token, &self.key, &self.validation, self.max_age_seconds)?;
-        Ok(Principal::from_claims(&claims, &self.claim_names)?)
+    async fn verify(&self, token: &str) -> Result<VerifiedClaims, AuthError> {
+        Ok(jwt::decode(token, &self.key, &self.validation)?)
     }
 }
 
 /// Everything cold start does: read the configuration, fetch the secret if it lives in Secrets
 /// Manager, and build the authorizer. Any error here must stop the function.
-pub async fn authorizer_from_env(env: Lookup<'_>) -> Result<Authorizer<Hs256>, ConfigError> {
+pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Hs256>, InitError> {
     let config = Config::from_env(env)?;
     let secret = match &config.secret {
         SecretSource::Inline(secret) => secret.clone(),
-        SecretSource::SecretsManager { arn } => secrets::fetch(arn, env).await?,
+        SecretSource::SecretsManager(source) => source.fetch().await?,
     };
     Ok(Authorizer {
         verifier: Hs256::new(&secret, &config),
-        rules: config.common.rules.clone(),
+        settings: config.shared,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authorizer_core::Answer;
     use authorizer_core::Rejection;
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::{EncodingKey, Header, encode};
     use serde_json::{Value, json};
-    use std::collections::HashMap;
 
     const SECRET: &str = "unit-test-secret-of-at-least-32-bytes!";
+    const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets";
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_env(&|name| vars.get(name).cloned())
-    }
-
-    fn verifier(vars: &[(&str, &str)]) -> Hs256 {
-        let mut vars = vars.to_vec();
-        vars.push(("JWT_SECRET", SECRET));
-        let config = config(&vars).unwrap();
-        let SecretSource::Inline(secret) = &config.secret else {
-            unreachable!()
+    /// The whole authorizer, with the secret inline and `vars` on top.
+    fn verifier(vars: &[(&'static str, &'static str)]) -> Authorizer<Hs256> {
+        let lookup = |name: &str| {
+            vars.iter()
+                .chain(&[("JWT_SECRET", SECRET)])
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
         };
-        Hs256::new(secret, &config)
+        let env = Env::new(&lookup);
+        futures_util::FutureExt::now_or_never(authorizer_from_env(&env))
+            .expect("an inline secret needs no wait")
+            .unwrap()
     }
 
     fn now() -> u64 {
@@ -201,12 +112,15 @@ mod tests {
         .unwrap()
     }
 
-    /// The verifier never waits, so it completes on its first poll.
-    fn verify(verifier: &Hs256, token: &str) -> Result<Principal, AuthError> {
-        futures_util::FutureExt::now_or_never(verifier.verify(token)).expect("HS256 does not wait")
+    /// A TOKEN event for `token` through the whole pipeline; HS256 never waits, so it completes on
+    /// its first poll.
+    fn verify(authorizer: &Authorizer<Hs256>, token: &str) -> Result<Answer, AuthError> {
+        let event = json!({"type": "TOKEN", "authorizationToken": token, "methodArn": ARN});
+        futures_util::FutureExt::now_or_never(authorizer.authorize(&event.to_string()))
+            .expect("HS256 does not wait")
     }
 
-    fn rejected(result: Result<Principal, AuthError>) -> Rejection {
+    fn rejected(result: Result<Answer, AuthError>) -> Rejection {
         match result {
             Err(AuthError::Rejected(rejection)) => rejection,
             other => panic!("expected a rejection, got {other:?}"),
@@ -220,9 +134,9 @@ mod tests {
             SECRET,
             json!({"sub": "alice", "exp": now() + 60, "groups": ["admin"]}),
         );
-        let principal = verify(&verifier(&[]), &t).unwrap();
-        assert_eq!(principal.sub, "alice");
-        assert_eq!(principal.groups, ["admin"]);
+        let Answer::Policy(policy) = verify(&verifier(&[]), &t).unwrap();
+        assert_eq!(policy.principal_id.as_deref(), Some("alice"));
+        assert_eq!(policy.context.groups.as_deref(), Some("admin"));
     }
 
     #[test]
@@ -351,22 +265,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn configuration_errors_name_the_variable() {
-        let short = config(&[("JWT_SECRET", "too-short")]).unwrap_err();
-        assert!(short.to_string().starts_with("JWT_SECRET "), "{short}");
-        assert!(!short.to_string().contains("too-short"));
-        let none = config(&[]).unwrap_err();
-        assert!(none.to_string().contains("JWT_SECRET_ARN"), "{none}");
-        let both = config(&[("JWT_SECRET", SECRET), ("JWT_SECRET_ARN", "arn:x")]).unwrap_err();
-        assert!(both.to_string().contains("JWT_SECRET_ARN"), "{both}");
-        let audience = config(&[("JWT_SECRET", SECRET), ("JWT_AUDIENCE", ",")]).unwrap_err();
-        assert!(
-            audience.to_string().starts_with("JWT_AUDIENCE"),
-            "{audience}"
-        );
-    }
-
     proptest::proptest! {
         /// Changing any one character of a signed token — header, payload or signature — makes
         /// it a token the authorizer refuses.
@@ -381,11 +279,5 @@ mod tests {
             let mutated = String::from_utf8(mutated).unwrap();
             proptest::prop_assert!(verify(&verifier(&[]), &mutated).is_err(), "{mutated}");
         }
-    }
-
-    #[test]
-    fn the_secret_never_shows_in_debug_output() {
-        let config = config(&[("JWT_SECRET", SECRET)]).unwrap();
-        assert!(!format!("{config:?}").contains(SECRET));
     }
 }

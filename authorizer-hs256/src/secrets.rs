@@ -6,17 +6,77 @@
 //! function. `AWS_ENDPOINT_URL_SECRETS_MANAGER` (or `AWS_ENDPOINT_URL`), the SDKs' own override,
 //! points it at a private endpoint or a local stand-in.
 
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use authorizer_core::config::{ConfigError, Lookup, optional, required};
+use authorizer_core::config::{Env, Var, WhenUnset, invalid};
+use authorizer_core::{InitError, Partition};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use serde::Deserialize;
 
-use crate::Secret;
+use crate::config::{JWT_SECRET_ARN, Secret};
 
-const VAR: &str = "JWT_SECRET_ARN";
+/// `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+pub const AWS_ENDPOINT_URL_SECRETS_MANAGER: Var = Var {
+    name: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    when_unset: WhenUnset::Derived("`AWS_ENDPOINT_URL`"),
+    meaning: "the Secrets Manager endpoint for `JWT_SECRET_ARN`, as in the AWS SDKs: a private \
+              endpoint or a local stand-in",
+};
+/// `AWS_ENDPOINT_URL`.
+pub const AWS_ENDPOINT_URL: Var = Var {
+    name: "AWS_ENDPOINT_URL",
+    when_unset: WhenUnset::Derived("the secret's regional endpoint"),
+    meaning: "the endpoint of every AWS service, as in the AWS SDKs",
+};
+/// `AWS_ACCESS_KEY_ID`.
+pub const AWS_ACCESS_KEY_ID: Var = Var {
+    name: "AWS_ACCESS_KEY_ID",
+    when_unset: WhenUnset::SetByLambda,
+    meaning: "the function role's credentials, which sign the `GetSecretValue` request",
+};
+/// `AWS_SECRET_ACCESS_KEY`.
+pub const AWS_SECRET_ACCESS_KEY: Var = Var {
+    name: "AWS_SECRET_ACCESS_KEY",
+    when_unset: WhenUnset::SetByLambda,
+    meaning: "likewise",
+};
+/// `AWS_SESSION_TOKEN`.
+pub const AWS_SESSION_TOKEN: Var = Var {
+    name: "AWS_SESSION_TOKEN",
+    when_unset: WhenUnset::SetByLambda,
+    meaning: "likewise",
+};
+
+/// What reading a secret from Secrets Manager takes, read only when `JWT_SECRET_ARN` is set.
+pub const VARIABLES: [Var; 5] = [
+    AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    AWS_ENDPOINT_URL,
+    AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN,
+];
+
+/// A secret to read from Secrets Manager, and what reading it takes. Its `Debug` hides the
+/// credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretsManager {
+    arn: String,
+    region: String,
+    endpoint: String,
+    credentials: Credentials,
+}
+
+impl fmt::Debug for SecretsManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsManager")
+            .field("arn", &self.arn)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -24,91 +84,110 @@ struct GetSecretValueOutput {
     secret_string: Option<String>,
 }
 
-/// Fetches the secret named by `arn`; its `SecretString` is the HS256 key.
-pub async fn fetch(arn: &str, env: Lookup<'_>) -> Result<Secret, ConfigError> {
-    let unavailable = |reason: String| ConfigError::Unavailable { var: VAR, reason };
-    let region = region_of(arn)
-        .ok_or_else(|| authorizer_core::config::invalid(VAR, "not a Secrets Manager secret ARN"))?;
-    let endpoint = optional(env, "AWS_ENDPOINT_URL_SECRETS_MANAGER")
-        .or_else(|| optional(env, "AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| {
-            let suffix = if arn.starts_with("arn:aws-cn:") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://secretsmanager.{region}.{suffix}")
-        });
-    let credentials = Credentials::new(
-        required(env, "AWS_ACCESS_KEY_ID")?,
-        required(env, "AWS_SECRET_ACCESS_KEY")?,
-        optional(env, "AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    );
-
-    let body = serde_json::json!({ "SecretId": arn }).to_string();
-    let headers = [
-        ("content-type", "application/x-amz-json-1.1"),
-        ("x-amz-target", "secretsmanager.GetSecretValue"),
-    ];
-    let identity = credentials.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("secretsmanager")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        &endpoint,
-        headers.iter().copied(),
-        SignableBody::Bytes(body.as_bytes()),
-    )
-    .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?
-        .into_parts();
-
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(3))
-        .build()
-        .map_err(|e| unavailable(format!("cannot build an HTTP client: {e}")))?;
-    let mut request = client.post(&endpoint).body(body);
-    for (name, value) in headers.into_iter().chain(instructions.headers()) {
-        request = request.header(name, value);
+impl SecretsManager {
+    /// The secret `arn` (`JWT_SECRET_ARN`), its endpoint and the credentials to read it with.
+    pub fn from_env(arn: String, env: &Env) -> Result<Self, InitError> {
+        let (partition, region) = partition_and_region(&arn)
+            .ok_or_else(|| invalid(&JWT_SECRET_ARN, "not a Secrets Manager secret ARN"))?;
+        let endpoint = env
+            .get(&AWS_ENDPOINT_URL_SECRETS_MANAGER)
+            .or_else(|| env.get(&AWS_ENDPOINT_URL))
+            .unwrap_or_else(|| {
+                format!("https://secretsmanager.{region}.{}", partition.dns_suffix())
+            });
+        let credentials = Credentials::new(
+            env.required(&AWS_ACCESS_KEY_ID)?,
+            env.required(&AWS_SECRET_ACCESS_KEY)?,
+            env.get(&AWS_SESSION_TOKEN),
+            None,
+            "environment",
+        );
+        Ok(SecretsManager {
+            region: region.to_owned(),
+            arn,
+            endpoint,
+            credentials,
+        })
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| unavailable(format!("Secrets Manager did not answer: {e}")))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(unavailable(format!("Secrets Manager answered {status}")));
+
+    /// Where the request goes.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
-    let output: GetSecretValueOutput = response
-        .json()
-        .await
-        .map_err(|e| unavailable(format!("unexpected answer from Secrets Manager: {e}")))?;
-    let secret = output
-        .secret_string
-        .ok_or_else(|| unavailable("the secret has no SecretString".to_owned()))?;
-    Secret::new(secret.into_bytes(), VAR)
+
+    /// Fetches the secret; its `SecretString` is the HS256 key.
+    pub async fn fetch(&self) -> Result<Secret, InitError> {
+        let unavailable = |reason: String| InitError::Unavailable {
+            var: JWT_SECRET_ARN.name,
+            reason,
+        };
+        let body = serde_json::json!({ "SecretId": self.arn }).to_string();
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "secretsmanager.GetSecretValue"),
+        ];
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("secretsmanager")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            &self.endpoint,
+            headers.iter().copied(),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| unavailable(format!("cannot sign the request: {e}")))?
+            .into_parts();
+
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(3))
+            .build()
+            .map_err(|e| unavailable(format!("cannot build an HTTP client: {e}")))?;
+        let mut request = client.post(&self.endpoint).body(body);
+        for (name, value) in headers.into_iter().chain(instructions.headers()) {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("Secrets Manager did not answer: {e}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(unavailable(format!("Secrets Manager answered {status}")));
+        }
+        let output: GetSecretValueOutput = response
+            .json()
+            .await
+            .map_err(|e| unavailable(format!("unexpected answer from Secrets Manager: {e}")))?;
+        let secret = output
+            .secret_string
+            .ok_or_else(|| unavailable("the secret has no SecretString".to_owned()))?;
+        Secret::new(secret.into_bytes(), &JWT_SECRET_ARN)
+    }
 }
 
-/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>` → `<region>`.
-fn region_of(arn: &str) -> Option<&str> {
+/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>` → its partition and region.
+fn partition_and_region(arn: &str) -> Option<(Partition, &str)> {
     let fields: Vec<&str> = arn.splitn(7, ':').collect();
     match fields.as_slice() {
-        ["arn", _, "secretsmanager", region, _, "secret", name]
-            if !region.is_empty() && !name.is_empty() =>
-        {
-            Some(region)
-        }
+        [
+            "arn",
+            partition,
+            "secretsmanager",
+            region,
+            _,
+            "secret",
+            name,
+        ] if !region.is_empty() && !name.is_empty() => Some((Partition::parse(partition)?, region)),
         _ => None,
     }
 }
@@ -118,12 +197,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_region_of_a_secret_arn() {
+    fn reads_the_partition_and_region_of_a_secret_arn() {
         assert_eq!(
-            region_of("arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf"),
-            Some("eu-west-1")
+            partition_and_region("arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf"),
+            Some((Partition::Aws, "eu-west-1"))
         );
-        assert_eq!(region_of("arn:aws:s3:::bucket"), None);
-        assert_eq!(region_of("jwt-secret"), None);
+        assert_eq!(partition_and_region("arn:aws:s3:::bucket"), None);
+        assert_eq!(partition_and_region("jwt-secret"), None);
+        assert_eq!(
+            partition_and_region("arn:aws-xx:secretsmanager:eu-west-1:1:secret:jwt"),
+            None
+        );
     }
 }

@@ -11,23 +11,59 @@
 //! is read as plain JSON, the `Origin` looked up leniently, and every input gets an answer: a
 //! preflight must never turn into a 500.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 
-use authorizer_core::config::{ConfigError, Lookup, invalid, list, optional};
+use authorizer_core::config::{Env, Var, WhenUnset, invalid};
+use authorizer_core::{InitError, logging};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::debug;
 
-/// `Access-Control-Allow-Methods` unless `CORS_ALLOW_METHODS` says otherwise: what `/pets` serves.
-pub const DEFAULT_ALLOW_METHODS: &str = "GET,POST,OPTIONS";
-/// `Access-Control-Allow-Headers` unless `CORS_ALLOW_HEADERS` says otherwise: the headers API
-/// Gateway's own CORS set-up allows, `Authorization` among them for the authorizers' tokens.
-pub const DEFAULT_ALLOW_HEADERS: &str =
-    "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
-/// How long a browser may reuse a preflight's answer unless `CORS_MAX_AGE` says otherwise.
-pub const DEFAULT_MAX_AGE_SECONDS: u32 = 600;
+/// `CORS_ALLOW_ORIGINS`.
+pub const CORS_ALLOW_ORIGINS: Var = Var {
+    name: "CORS_ALLOW_ORIGINS",
+    when_unset: WhenUnset::Value("*"),
+    meaning: "comma-separated origins (`https://petstore.example`), or `*` for any; with a list, \
+              the request's `Origin` is echoed if listed and `Access-Control-Allow-Origin` is \
+              left out otherwise, always with `Vary: Origin`",
+};
+/// `CORS_ALLOW_METHODS`: by default what `/pets` serves.
+pub const CORS_ALLOW_METHODS: Var = Var {
+    name: "CORS_ALLOW_METHODS",
+    when_unset: WhenUnset::Value("GET,POST,OPTIONS"),
+    meaning: "`Access-Control-Allow-Methods`, comma-separated method names",
+};
+/// `CORS_ALLOW_HEADERS`: by default the headers API Gateway's own CORS set-up allows,
+/// `Authorization` among them for the authorizers' tokens.
+pub const CORS_ALLOW_HEADERS: Var = Var {
+    name: "CORS_ALLOW_HEADERS",
+    when_unset: WhenUnset::Value(
+        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token",
+    ),
+    meaning: "`Access-Control-Allow-Headers`, comma-separated header names",
+};
+/// `CORS_MAX_AGE`: how long a browser may reuse a preflight's answer.
+pub const CORS_MAX_AGE: Var = Var {
+    name: "CORS_MAX_AGE",
+    when_unset: WhenUnset::Value("600"),
+    meaning: "`Access-Control-Max-Age`, whole seconds from 0 to 86400",
+};
+
+/// noop-cors's own variables, beside [`logging::VARIABLES`].
+pub const OWN: [Var; 4] = [
+    CORS_ALLOW_ORIGINS,
+    CORS_ALLOW_METHODS,
+    CORS_ALLOW_HEADERS,
+    CORS_MAX_AGE,
+];
+
+/// Every variable the function reads, in the groups the README documents.
+pub const VARIABLES: [&[Var]; 2] = [&logging::VARIABLES, &OWN];
+
 /// Browsers cap the cache of a preflight at a day or less; a larger value is a mistake.
-pub const MAX_MAX_AGE_SECONDS: u32 = 86_400;
+const MAX_MAX_AGE_SECONDS: u64 = 86_400;
 
 /// Which origins a preflight allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +80,7 @@ pub struct CorsConfig {
     allow_origin: AllowOrigin,
     allow_methods: String,
     allow_headers: String,
-    max_age: u32,
+    max_age: u64,
 }
 
 /// The answer in the shape of a Lambda proxy integration's response. A non-proxy integration
@@ -62,27 +98,30 @@ impl CorsConfig {
     /// Reads `CORS_ALLOW_ORIGINS`, `CORS_ALLOW_METHODS`, `CORS_ALLOW_HEADERS` and `CORS_MAX_AGE`.
     /// Every value ends up in a response header, so anything that is not a clean header value
     /// (a CR or LF above all) is refused here, naming the variable, rather than sent.
-    pub fn from_env(env: Lookup) -> Result<Self, ConfigError> {
-        let allow_origin = match list(env, "CORS_ALLOW_ORIGINS")? {
-            None => AllowOrigin::Any,
-            Some(origins) if origins == ["*"] => AllowOrigin::Any,
-            Some(origins) => {
-                if let Some(bad) = origins.iter().find(|origin| !is_origin(origin)) {
-                    let reason = if bad == "*" {
-                        "`*` cannot be listed with other origins".to_owned()
-                    } else {
-                        format!("{bad:?} is not an origin like https://example.com (no path)")
-                    };
-                    return Err(invalid("CORS_ALLOW_ORIGINS", reason));
-                }
-                AllowOrigin::Listed(origins)
+    pub fn from_env(env: &Env) -> Result<Self, InitError> {
+        let origins = env
+            .list(&CORS_ALLOW_ORIGINS)?
+            .expect("CORS_ALLOW_ORIGINS has a default");
+        let allow_origin = if origins == ["*"] {
+            AllowOrigin::Any
+        } else {
+            if let Some(bad) = origins.iter().find(|origin| !is_origin(origin)) {
+                let reason = if bad == "*" {
+                    "`*` cannot be listed with other origins".to_owned()
+                } else {
+                    format!("{bad:?} is not an origin like https://example.com (no path)")
+                };
+                return Err(invalid(&CORS_ALLOW_ORIGINS, reason));
             }
+            AllowOrigin::Listed(origins)
         };
         Ok(CorsConfig {
             allow_origin,
-            allow_methods: tokens(env, "CORS_ALLOW_METHODS", DEFAULT_ALLOW_METHODS)?,
-            allow_headers: tokens(env, "CORS_ALLOW_HEADERS", DEFAULT_ALLOW_HEADERS)?,
-            max_age: max_age(env)?,
+            allow_methods: tokens(env, &CORS_ALLOW_METHODS)?,
+            allow_headers: tokens(env, &CORS_ALLOW_HEADERS)?,
+            max_age: env
+                .seconds(&CORS_MAX_AGE, 0..=MAX_MAX_AGE_SECONDS)?
+                .expect("CORS_MAX_AGE has a default"),
         })
     }
 
@@ -148,12 +187,9 @@ fn is_origin(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
 }
 
-/// A comma-separated list of HTTP tokens (method or header names), joined back with commas; the
-/// default when unset.
-fn tokens(env: Lookup, var: &'static str, default: &str) -> Result<String, ConfigError> {
-    let Some(items) = list(env, var)? else {
-        return Ok(default.to_owned());
-    };
+/// A comma-separated list of HTTP tokens (method or header names), joined back with commas.
+fn tokens(env: &Env, var: &Var) -> Result<String, InitError> {
+    let items = env.list(var)?.expect("the token lists have defaults");
     if let Some(bad) = items.iter().find(|item| !is_token(item)) {
         return Err(invalid(
             var,
@@ -169,38 +205,25 @@ fn is_token(text: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// `CORS_MAX_AGE`: whole seconds from 0 to [`MAX_MAX_AGE_SECONDS`].
-fn max_age(env: Lookup) -> Result<u32, ConfigError> {
-    let Some(value) = optional(env, "CORS_MAX_AGE") else {
-        return Ok(DEFAULT_MAX_AGE_SECONDS);
-    };
-    let value = value.trim();
-    value
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| value.parse().ok())
-        .flatten()
-        .filter(|&seconds| seconds <= MAX_MAX_AGE_SECONDS)
-        .ok_or_else(|| {
-            invalid(
-                "CORS_MAX_AGE",
-                format!("must be a whole number of seconds from 0 to {MAX_MAX_AGE_SECONDS}"),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<CorsConfig, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        CorsConfig::from_env(&|name| vars.get(name).cloned())
+    fn config(vars: &[(&'static str, &'static str)]) -> Result<CorsConfig, InitError> {
+        CorsConfig::from_env(&Env::new(&|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }))
+    }
+
+    /// The declared default of `var`.
+    fn default(var: &Var) -> &'static str {
+        let WhenUnset::Value(value) = var.when_unset else {
+            panic!("{} has no default value", var.name)
+        };
+        value
     }
 
     fn listed() -> CorsConfig {
@@ -227,18 +250,21 @@ mod tests {
         let preflight = config(&[("CORS_MAX_AGE", " "), ("CORS_ALLOW_ORIGINS", "")])
             .unwrap()
             .respond(&rest_event(json!({"Origin": "https://anywhere.example"})));
+        assert_eq!(preflight.status_code, 204);
         assert_eq!(
-            serde_json::to_value(&preflight).unwrap(),
-            json!({
-                "statusCode": 204,
-                "headers": {
-                    "Access-Control-Allow-Origin": "*",
-                    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-                    "Access-Control-Allow-Headers":
-                        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token",
-                    "Access-Control-Max-Age": "600",
-                }
-            })
+            preflight.headers,
+            BTreeMap::from([
+                ("Access-Control-Allow-Origin", "*".to_owned()),
+                (
+                    "Access-Control-Allow-Methods",
+                    default(&CORS_ALLOW_METHODS).to_owned()
+                ),
+                (
+                    "Access-Control-Allow-Headers",
+                    default(&CORS_ALLOW_HEADERS).to_owned()
+                ),
+                ("Access-Control-Max-Age", default(&CORS_MAX_AGE).to_owned()),
+            ])
         );
     }
 

@@ -1,6 +1,6 @@
 use std::convert::Infallible;
 
-use authorizer_core::config::process_env;
+use authorizer_core::config::{Env, process_env};
 use authorizer_core::logging;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use noop_cors::CorsConfig;
@@ -8,8 +8,9 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init();
-    let config = CorsConfig::from_env(&process_env)
+    let env = Env::new(&process_env);
+    logging::init(&env);
+    let config = CorsConfig::from_env(&env)
         .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
     let config = &config;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

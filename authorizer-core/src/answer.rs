@@ -1,10 +1,11 @@
-//! The IAM policy API Gateway evaluates, built from a principal's grants.
+//! The last step of a request: the answer API Gateway reads, in the shape the event calls for.
 //!
-//! API Gateway caches an authorizer's answer per token (300 s by default) and reuses it for the
-//! caller's next requests, whatever method they call. The policy therefore depends only on the
-//! principal: it allows every method the principal's rules grant in the calling API, not just the
-//! method at hand — a policy for the one method would hand the caller false 403s on the next.
-//! When the method at hand is not granted, an explicit Deny for it makes API Gateway answer 403.
+//! For REST APIs the answer is an IAM policy ([`Answer::Policy`]). API Gateway caches it per token
+//! (300 s by default) and reuses it for the caller's next requests, whatever method they call. The
+//! policy therefore depends only on the principal: it allows every method the principal's grants
+//! cover in the calling API, not just the method at hand — a policy for the one method would hand
+//! the caller false 403s on the next. When the method at hand is not granted, an explicit Deny for
+//! it makes API Gateway answer 403.
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
@@ -13,25 +14,51 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde::{Deserialize, Serialize};
 
 use crate::arn::MethodArn;
+use crate::event::EventShape;
 use crate::principal::Principal;
-use crate::rules::AccessRules;
+use crate::rules::Grant;
 
 /// What API Gateway gets back for a valid token.
-pub type AuthorizerResponse = ApiGatewayCustomAuthorizerResponse<PolicyContext>;
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// An IAM policy with the caller's grants in this API and stage (REST APIs).
+    Policy(PolicyResponse),
+}
+
+/// The IAM policy answer, with the [`Context`] for the integration.
+pub type PolicyResponse = ApiGatewayCustomAuthorizerResponse<Context>;
 
 /// The `context` handed to the integration (`$context.authorizer.<key>`). API Gateway accepts only
-/// strings, numbers and booleans there, so lists are comma-joined and absent values left out.
+/// strings, numbers and booleans there, so lists are joined and absent values left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyContext {
+pub struct Context {
+    /// The token's `sub`.
     pub sub: String,
+    /// The caller's groups, comma-joined; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<String>,
+    /// The caller's scopes, space-joined as in OAuth; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The username, when the token has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The e-mail address, when the token has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+}
+
+impl Context {
+    fn of(principal: &Principal) -> Self {
+        Context {
+            sub: principal.sub.clone(),
+            groups: joined(&principal.groups, ","),
+            scope: joined(&principal.scopes, " "),
+            username: principal.username.clone(),
+            email: principal.email.clone(),
+        }
+    }
 }
 
 /// Whether the method being called is granted: what the log line reports.
@@ -39,27 +66,58 @@ pub struct PolicyContext {
 pub enum Decision {
     /// Granted: API Gateway lets the request through (200 from the backend).
     Allow,
-    /// Not granted: the policy carries an explicit Deny for it (403).
+    /// Not granted: API Gateway answers 403.
     Deny,
+}
+
+impl Decision {
+    /// Whether `grants` cover the method `arn` calls.
+    pub fn of(grants: &[&Grant], arn: &MethodArn) -> Self {
+        let called_path = arn.path().trim_start_matches('/');
+        if grants.iter().any(|g| g.covers(arn.method(), called_path)) {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        }
+    }
+
+    /// `allow` or `deny`, for the log line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Deny => "deny",
+        }
+    }
 }
 
 /// The policy statement's IAM action: calling an API Gateway method.
 const INVOKE: &str = "execute-api:Invoke";
 
-/// Builds the answer for a verified principal calling `arn`.
-pub fn respond(
-    principal: &Principal,
-    arn: &MethodArn,
-    rules: &AccessRules,
-) -> (Decision, AuthorizerResponse) {
-    let grants = rules.grants_for(principal);
-    let called_path = arn.path().trim_start_matches('/');
-    let decision = if grants.iter().any(|g| g.covers(arn.method(), called_path)) {
-        Decision::Allow
-    } else {
-        Decision::Deny
-    };
+impl Answer {
+    /// The answer for an event of `shape`, for a principal holding `grants`, calling `arn`.
+    pub fn new(
+        shape: EventShape,
+        principal: &Principal,
+        grants: &[&Grant],
+        arn: &MethodArn,
+        decision: Decision,
+    ) -> Self {
+        match shape {
+            EventShape::RestToken | EventShape::RestRequest => {
+                Answer::Policy(policy(principal, grants, arn, decision))
+            }
+        }
+    }
+}
 
+/// Every grant as an Allow in the calling API and stage, and a Deny for the called method when
+/// it is not granted.
+fn policy(
+    principal: &Principal,
+    grants: &[&Grant],
+    arn: &MethodArn,
+    decision: Decision,
+) -> PolicyResponse {
     let mut statements = Vec::with_capacity(2);
     if !grants.is_empty() {
         let resources = grants
@@ -76,17 +134,11 @@ pub fn respond(
     policy.version = Some("2012-10-17".to_owned());
     policy.statement = statements;
 
-    let mut response = AuthorizerResponse::default();
+    let mut response = PolicyResponse::default();
     response.principal_id = Some(principal.sub.clone());
     response.policy_document = policy;
-    response.context = PolicyContext {
-        sub: principal.sub.clone(),
-        groups: joined(&principal.groups, ","),
-        scope: joined(&principal.scopes, " "),
-        username: principal.username.clone(),
-        email: principal.email.clone(),
-    };
-    (decision, response)
+    response.context = Context::of(principal);
+    response
 }
 
 fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
@@ -104,7 +156,21 @@ fn joined(items: &[String], separator: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::AccessRules;
     use serde_json::json;
+
+    /// The answer to a REST TOKEN event, as the authorizer builds it.
+    fn respond(
+        principal: &Principal,
+        arn: &MethodArn,
+        rules: &AccessRules,
+    ) -> (Decision, PolicyResponse) {
+        let grants = rules.grants_for(principal);
+        let decision = Decision::of(&grants, arn);
+        let Answer::Policy(policy) =
+            Answer::new(EventShape::RestToken, principal, &grants, arn, decision);
+        (decision, policy)
+    }
 
     const API: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod";
 

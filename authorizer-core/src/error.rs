@@ -1,11 +1,15 @@
-//! Why a request was not allowed, and how API Gateway must be told.
+//! The errors of the kit: why a request was not allowed, and why a function could not start.
 //!
-//! API Gateway reads exactly three answers from a REST authorizer: a policy (200 or, with an explicit
-//! Deny, 403), the error whose message is exactly `Unauthorized` (401), and any other error (500).
-//! [`Rejection`] is everything that means "this caller is not authenticated"; [`Fault`] is everything
-//! that means "we could not decide" — an outage, not the caller's fault. The variants name the reason
-//! so that it can be logged with a stable code; the client only ever sees `Unauthorized` or a generic
-//! fault message. No variant carries the token or any part of it.
+//! Per request, API Gateway reads exactly three answers from a REST authorizer: a policy (200 or,
+//! with an explicit Deny, 403), the error whose message is exactly `Unauthorized` (401), and any
+//! other error (500). [`Rejection`] is everything that means "this caller is not authenticated";
+//! [`Fault`] is everything that means "we could not decide" — an outage, not the caller's fault.
+//! The variants name the reason so that it can be logged with a stable code; the client only ever
+//! sees `Unauthorized` or a generic fault message. No variant carries the token or any part of it.
+//!
+//! At cold start, [`InitError`] is everything that stops a function before it serves: a setting
+//! that is missing or wrong, or a dependency (Secrets Manager) that cannot give what a setting
+//! names. It is kept apart from the per-request errors because it is never sent to a caller.
 
 use lambda_runtime::Diagnostic;
 
@@ -15,44 +19,67 @@ pub const UNAUTHORIZED: &str = "Unauthorized";
 /// Why a token (or the event carrying it) was refused: always a 401.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// The event is not one API Gateway sends an authorizer.
     #[error("the event is not an API Gateway REST authorizer event")]
     MalformedEvent,
+    /// The `methodArn` could widen a grant or is not an ARN at all.
     #[error("the event's methodArn is not an execute-api method ARN")]
     MalformedMethodArn,
+    /// No `Authorization` token, or an empty one.
     #[error("no token in the event")]
     MissingToken,
+    /// Two different `Authorization` headers.
     #[error("more than one Authorization header")]
     AmbiguousToken,
+    /// A token longer than [`crate::MAX_TOKEN_BYTES`], refused unread.
     #[error("the token is longer than {max} bytes")]
-    Oversized { max: usize },
+    Oversized {
+        /// The limit.
+        max: usize,
+    },
+    /// Not three base64url parts of JSON, or not the JWT alphabet.
     #[error("the token is not a well-formed JWT")]
     MalformedToken,
+    /// An `alg` other than the one accepted (`none` included).
     #[error("the token's algorithm is not the one this authorizer accepts")]
     WrongAlgorithm,
+    /// No `kid` in the header of a token verified against a key set.
     #[error("the token's header names no key id")]
     MissingKeyId,
+    /// A `kid` that the issuer's fresh key set does not hold.
     #[error("the token's key id is not in the key set")]
     UnknownKeyId,
+    /// The signature does not verify with the key.
     #[error("the signature does not verify")]
     BadSignature,
+    /// `exp` is past, beyond the leeway.
     #[error("the token has expired")]
     Expired,
+    /// `nbf` is ahead, beyond the leeway.
     #[error("the token is not valid yet")]
     NotYetValid,
+    /// `iat` is ahead, beyond the leeway.
     #[error("the token claims to be issued in the future")]
     IssuedInFuture,
+    /// `iat` is older than `JWT_MAX_AGE_SECONDS` (plus the leeway).
     #[error("the token was issued longer ago than the maximum age")]
     TooOld,
+    /// A required claim is absent.
     #[error("the token lacks the required claim `{0}`")]
     MissingClaim(&'static str),
+    /// A claim has the wrong type or is empty.
     #[error("the claim `{0}` has the wrong type or is empty")]
     BadClaim(&'static str),
+    /// `iss` is not the trusted issuer.
     #[error("the token was issued by another issuer")]
     WrongIssuer,
+    /// `aud` names none of the configured audiences.
     #[error("the token was issued for another audience")]
     WrongAudience,
+    /// The token was issued to an app client that is not configured.
     #[error("the token was issued to another app client")]
     WrongClient,
+    /// A Cognito `token_use` that is not accepted (refresh tokens never are).
     #[error("the token is not of a use this authorizer accepts")]
     WrongTokenUse,
 }
@@ -88,10 +115,9 @@ impl Rejection {
 /// Why the authorizer could not decide: a 500, logged, never blamed on the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
+    /// The key set could not be fetched, and the token's key is not cached.
     #[error("the signing keys are unavailable: {0}")]
     KeysUnavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl Fault {
@@ -99,7 +125,6 @@ impl Fault {
     pub fn code(&self) -> &'static str {
         match self {
             Fault::KeysUnavailable(_) => "keys_unavailable",
-            Fault::Internal(_) => "internal",
         }
     }
 }
@@ -108,20 +133,12 @@ impl Fault {
 /// reason becomes what API Gateway sees, so that no reason can leak to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// The caller is not authenticated: 401.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// The authorizer could not decide: 500.
     #[error(transparent)]
     Fault(#[from] Fault),
-}
-
-impl AuthError {
-    /// The stable code of the reason, for the log line.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AuthError::Rejected(rejection) => rejection.code(),
-            AuthError::Fault(fault) => fault.code(),
-        }
-    }
 }
 
 impl From<AuthError> for Diagnostic {
@@ -137,6 +154,35 @@ impl From<AuthError> for Diagnostic {
             },
         }
     }
+}
+
+/// Why a function stopped at cold start. The message names the variable at fault, never its
+/// value (it may be a secret); the runtime reports it to Lambda as an init error, and the function
+/// never serves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InitError {
+    /// A required variable is unset or blank.
+    #[error("{var} is required but not set")]
+    Missing {
+        /// The variable's name.
+        var: &'static str,
+    },
+    /// A variable's value cannot be used.
+    #[error("{var} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong with it, without the value.
+        reason: String,
+    },
+    /// What a variable names could not be had (a secret that cannot be read).
+    #[error("{var}: {reason}")]
+    Unavailable {
+        /// The variable's name.
+        var: &'static str,
+        /// What failed.
+        reason: String,
+    },
 }
 
 #[cfg(test)]

@@ -1,0 +1,259 @@
+//! The Cognito authorizer's settings: every variable it reads, declared once in [`VARIABLES`].
+
+use std::time::Duration;
+
+use authorizer_core::config::{self, Env, Preset, Settings, Var, WhenUnset, invalid};
+use authorizer_core::{InitError, Partition, logging};
+
+use crate::cache::CachePolicy;
+
+/// `GROUPS_CLAIM`: Cognito lists a user's groups in `cognito:groups` unless it says otherwise.
+pub const GROUPS_CLAIM: Var = config::groups_claim("cognito:groups");
+/// `USER_POOL_ID`.
+pub const USER_POOL_ID: Var = Var {
+    name: "USER_POOL_ID",
+    when_unset: WhenUnset::Required,
+    meaning: "`<region>_<id>`; the issuer and the key-set URL follow from it",
+};
+/// `APP_CLIENT_IDS`.
+pub const APP_CLIENT_IDS: Var = Var {
+    name: "APP_CLIENT_IDS",
+    when_unset: WhenUnset::Required,
+    meaning: "comma-separated: ID tokens' `aud` and access tokens' `client_id` must be one of them",
+};
+/// `TOKEN_USE`.
+pub const TOKEN_USE: Var = Var {
+    name: "TOKEN_USE",
+    when_unset: WhenUnset::Value("any"),
+    meaning: "`id`, `access` or `any`: which kind of token is accepted (refresh tokens never are)",
+};
+/// `JWKS_URL`.
+pub const JWKS_URL: Var = Var {
+    name: "JWKS_URL",
+    when_unset: WhenUnset::Derived("the pool's `…/.well-known/jwks.json`"),
+    meaning: "another key-set URL: a private endpoint, a local stand-in, or `file://<path>`",
+};
+/// `JWKS_MIN_REFETCH_SECONDS`.
+pub const JWKS_MIN_REFETCH_SECONDS: Var = Var {
+    name: "JWKS_MIN_REFETCH_SECONDS",
+    when_unset: WhenUnset::Value("10"),
+    meaning: "at most one key-set fetch per this interval, failed fetches included; 1 to 3600",
+};
+/// `JWKS_MAX_AGE_SECONDS`.
+pub const JWKS_MAX_AGE_SECONDS: Var = Var {
+    name: "JWKS_MAX_AGE_SECONDS",
+    when_unset: WhenUnset::Value("21600"),
+    meaning: "keys older than this (default 6 h) are refreshed on use; the old ones keep serving \
+              if the refresh fails; 1 to 604800",
+};
+
+/// The Cognito authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`].
+pub const OWN: [Var; 7] = [
+    GROUPS_CLAIM,
+    USER_POOL_ID,
+    APP_CLIENT_IDS,
+    TOKEN_USE,
+    JWKS_URL,
+    JWKS_MIN_REFETCH_SECONDS,
+    JWKS_MAX_AGE_SECONDS,
+];
+
+/// Every variable the function reads, in the groups the README documents.
+pub const VARIABLES: [&[Var]; 3] = [&logging::VARIABLES, &config::SHARED, &OWN];
+
+/// ID tokens name the user in `cognito:username`, access tokens in `username`.
+const USERNAME_CLAIMS: &[&str] = &["cognito:username", "username"];
+
+/// Which kinds of Cognito token are accepted (`TOKEN_USE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    /// ID tokens only.
+    Id,
+    /// Access tokens only.
+    Access,
+    /// Either kind (the default).
+    Any,
+}
+
+/// The Cognito authorizer's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The settings every authorizer shares (rules, leeway, maximum age, claim names).
+    pub shared: Settings,
+    /// `USER_POOL_ID`, `<region>_<id>`.
+    pub user_pool_id: String,
+    /// The issuers the pool's tokens may carry (from `USER_POOL_ID`).
+    pub issuers: [String; 2],
+    /// `APP_CLIENT_IDS`: ID tokens' `aud` and access tokens' `client_id` must be one of these.
+    pub app_client_ids: Vec<String>,
+    /// `TOKEN_USE` (default `any`).
+    pub token_use: TokenUse,
+    /// `JWKS_URL`, or the pool's own key-set URL; `file://` reads a local key set.
+    pub jwks_url: String,
+    /// `JWKS_MIN_REFETCH_SECONDS` (default 10 s) and `JWKS_MAX_AGE_SECONDS` (default 6 h).
+    pub cache: CachePolicy,
+}
+
+impl Config {
+    /// Reads and checks every variable; nothing is fetched yet.
+    pub fn from_env(env: &Env) -> Result<Self, InitError> {
+        let preset = Preset {
+            groups_claim: GROUPS_CLAIM,
+            username_claims: USERNAME_CLAIMS,
+        };
+        let shared = Settings::from_env(env, &preset)?;
+        let user_pool_id = env.required(&USER_POOL_ID)?;
+        let region = region_of(&user_pool_id).ok_or_else(|| {
+            invalid(
+                &USER_POOL_ID,
+                "expected <region>_<id>, e.g. us-east-1_AbCdEf123",
+            )
+        })?;
+        let issuers = issuers(region, &user_pool_id);
+        let app_client_ids = env.list(&APP_CLIENT_IDS)?.ok_or(InitError::Missing {
+            var: APP_CLIENT_IDS.name,
+        })?;
+        let token_use = env
+            .parse(&TOKEN_USE, |value| match value {
+                "any" => Ok(TokenUse::Any),
+                "id" => Ok(TokenUse::Id),
+                "access" => Ok(TokenUse::Access),
+                _ => Err("must be id, access or any".to_owned()),
+            })?
+            .expect("TOKEN_USE has a default");
+        let jwks_url = env
+            .parse(&JWKS_URL, |url| {
+                ["https://", "http://", "file://"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme))
+                    .then(|| url.to_owned())
+                    .ok_or_else(|| "must be an https://, http:// or file:// URL".to_owned())
+            })?
+            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuers[0]));
+        let seconds = |var: &Var, max: u64| -> Result<Duration, InitError> {
+            let seconds = env
+                .seconds(var, 1..=max)?
+                .expect("the cache settings have defaults");
+            Ok(Duration::from_secs(seconds))
+        };
+        let cache = CachePolicy {
+            min_refetch_interval: seconds(&JWKS_MIN_REFETCH_SECONDS, 3600)?,
+            max_age: seconds(&JWKS_MAX_AGE_SECONDS, 7 * 86_400)?,
+        };
+        Ok(Config {
+            shared,
+            user_pool_id,
+            issuers,
+            app_client_ids,
+            token_use,
+            jwks_url,
+            cache,
+        })
+    }
+}
+
+/// `us-east-1_AbC123` → `us-east-1`. The id's length is not constrained: local stand-ins use 32
+/// hexadecimal characters where Cognito uses 9 letters and digits.
+fn region_of(user_pool_id: &str) -> Option<&str> {
+    let (region, id) = user_pool_id.split_once('_')?;
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    (region_ok && id_ok).then_some(region)
+}
+
+/// The issuers a pool's tokens may carry: the classic one, and the one of pools with
+/// multi-region replication. Nothing else — not `http://`, not another pool.
+fn issuers(region: &str, user_pool_id: &str) -> [String; 2] {
+    let suffix = Partition::of_region(region).dns_suffix();
+    [
+        format!("https://cognito-idp.{region}.{suffix}/{user_pool_id}"),
+        format!("https://issuer-cognito-idp.{region}.{suffix}/{user_pool_id}"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&'static str, &'static str)]) -> Result<Config, InitError> {
+        let pool = [
+            ("USER_POOL_ID", "eu-west-1_AbC123"),
+            ("APP_CLIENT_IDS", "c1,c2"),
+        ];
+        let lookup = |name: &str| {
+            vars.iter()
+                .chain(&pool)
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        Config::from_env(&Env::new(&lookup))
+    }
+
+    #[test]
+    fn defaults_follow_the_pool() {
+        let config = config(&[]).unwrap();
+        assert_eq!(
+            config.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(config.app_client_ids, ["c1", "c2"]);
+        assert_eq!(config.token_use, TokenUse::Any);
+        assert_eq!(
+            config.cache,
+            CachePolicy {
+                min_refetch_interval: Duration::from_secs(10),
+                max_age: Duration::from_secs(6 * 3600),
+            }
+        );
+        assert_eq!(config.shared.claim_names.groups, "cognito:groups");
+    }
+
+    #[test]
+    fn accepts_pool_ids_of_any_length() {
+        let moto = "us-east-1_466068e42f1e464fb4075e40ed155387";
+        assert_eq!(region_of(moto), Some("us-east-1"));
+        assert_eq!(
+            config(&[("USER_POOL_ID", moto)]).unwrap().user_pool_id,
+            moto
+        );
+    }
+
+    #[test]
+    fn trusts_exactly_the_two_issuer_forms() {
+        assert_eq!(
+            issuers("us-east-1", "us-east-1_X"),
+            [
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X",
+                "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_X",
+            ]
+        );
+        assert!(
+            issuers("cn-north-1", "cn-north-1_X")[0].ends_with(".amazonaws.com.cn/cn-north-1_X")
+        );
+    }
+
+    #[test]
+    fn configuration_errors_name_the_variable() {
+        for (var, value) in [
+            ("USER_POOL_ID", "AbC123"),
+            ("USER_POOL_ID", "eu-west-1_"),
+            ("USER_POOL_ID", "EU_abc"),
+            ("USER_POOL_ID", "not-a-pool"),
+            ("APP_CLIENT_IDS", " , "),
+            ("TOKEN_USE", "refresh"),
+            ("JWKS_URL", "jwks.json"),
+            ("JWKS_URL", "ftp://x"),
+            ("JWKS_MIN_REFETCH_SECONDS", "0"),
+            ("JWKS_MIN_REFETCH_SECONDS", "3601"),
+            ("JWKS_MAX_AGE_SECONDS", "forever"),
+        ] {
+            let error = config(&[(var, value)]).unwrap_err();
+            assert!(error.to_string().starts_with(var), "{var}={value}: {error}");
+        }
+        let error = Config::from_env(&Env::new(&|_| None)).unwrap_err();
+        assert!(error.to_string().starts_with("USER_POOL_ID"), "{error}");
+    }
+}
