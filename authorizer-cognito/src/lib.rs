@@ -297,9 +297,9 @@ mod tests {
         );
     }
 
-    /// A verifier whose key set is the test key `tests/keys/ours`, read from a file.
+    /// A verifier whose key set is the test key `testkit/keys/ours`, read from a file.
     fn verifier(runtime: &tokio::runtime::Runtime) -> Cognito {
-        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/ours.jwk.json");
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../testkit/keys/ours.jwk.json");
         let path = std::env::temp_dir().join(format!("ours-jwks-{}.json", std::process::id()));
         let jwk = std::fs::read_to_string(keys).unwrap();
         std::fs::write(&path, format!("{{\"keys\": [{jwk}]}}")).unwrap();
@@ -318,7 +318,7 @@ mod tests {
             use jsonwebtoken::{EncodingKey, Header, encode};
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             let cognito = verifier(&runtime);
-            let pem = include_bytes!("../../tests/keys/ours.pem");
+            let pem = include_bytes!("../../testkit/keys/ours.pem");
             let mut header = Header::new(Algorithm::RS256);
             header.kid = Some("ours-key".into());
             let claims = serde_json::json!({

@@ -1,0 +1,33 @@
+//! Environment maps. Tests write them as `&[(&str, &str)]`; a process takes owned pairs, and the
+//! configuration readers (`Config::from_env(&lookup)`) take a lookup function.
+
+/// A lookup over `pairs`, the form `Config::from_env` takes. As in a process's environment, the
+/// last pair of a name wins.
+pub fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs = owned(pairs);
+    move |name| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+}
+
+/// `pairs` as owned strings, the form [`crate::function::Function::start`] takes.
+pub fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+/// `env` and then `extra`: where both set a name, `extra`'s value wins.
+pub fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    [env, &owned(extra)].concat()
+}
+
+/// `env` without the variable `name`.
+pub fn without(env: &[(String, String)], name: &str) -> Vec<(String, String)> {
+    env.iter().filter(|(key, _)| key != name).cloned().collect()
+}
