@@ -1,10 +1,14 @@
-//! What the token fuzz targets share: turning fuzz input into a token to verify.
+//! What the token fuzz targets share: turning fuzz input into a token, and the check every token
+//! target makes of its verifier's answer.
 //!
 //! The first byte picks the mode. Even: the rest is a token as a caller would send it, which
 //! exercises header and claims decoding before the signature check and must never be accepted.
 //! Odd: the rest is split into a header and claims that are then correctly signed, which exercises
 //! claims decoding and validation after the signature check.
 
+use std::sync::LazyLock;
+
+use authorizer_core::{Principal, Verifier};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, crypto};
@@ -35,4 +39,35 @@ pub fn fuzz_token(data: &[u8], key: &EncodingKey, algorithm: Algorithm) -> Optio
     );
     let signature = crypto::sign(message.as_bytes(), key, algorithm).ok()?;
     Some(FuzzToken::Signed(format!("{message}.{signature}")))
+}
+
+/// Runs the token for `data` through `verify` (what it accepts, or `None`): a raw token must be
+/// refused, and a signed one accepted only with a subject.
+pub fn check_token(
+    data: &[u8],
+    key: &EncodingKey,
+    algorithm: Algorithm,
+    verify: impl Fn(&str) -> Option<Principal>,
+) {
+    match fuzz_token(data, key, algorithm) {
+        Some(FuzzToken::Raw(token)) => {
+            assert!(verify(&token).is_none(), "an unsigned input was accepted")
+        }
+        Some(FuzzToken::Signed(token)) => {
+            if let Some(principal) = verify(&token) {
+                assert!(!principal.sub.is_empty());
+            }
+        }
+        None => {}
+    }
+}
+
+/// `verifier`'s verdict on `token`, run to completion on one runtime kept for the whole run.
+pub fn verify(verifier: &impl Verifier, token: &str) -> Option<Principal> {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    });
+    RUNTIME.block_on(verifier.verify(token)).ok()
 }
