@@ -31,3 +31,18 @@ pub fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, St
 pub fn without(env: &[(String, String)], name: &str) -> Vec<(String, String)> {
     env.iter().filter(|(key, _)| key != name).cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_pairs_win_as_in_a_process() {
+        let env = with(&owned(&[("A", "1"), ("B", "2")]), &[("A", "3")]);
+        assert_eq!(without(&env, "B"), owned(&[("A", "1"), ("A", "3")]));
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        let lookup = lookup(&pairs);
+        assert_eq!(lookup("A").as_deref(), Some("3"));
+        assert_eq!(lookup("C"), None);
+    }
+}

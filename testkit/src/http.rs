@@ -76,14 +76,24 @@ pub struct Message {
 }
 
 impl Message {
-    /// A request's method: the start line's first word.
+    /// A request's method (`GET`).
     pub fn method(&self) -> &str {
-        self.start.split(' ').next().unwrap_or_default()
+        self.word(0)
     }
 
-    /// A request's path, or a response's status code: the start line's second word.
-    pub fn target(&self) -> &str {
-        self.start.split(' ').nth(1).unwrap_or_default()
+    /// A request's path (`/path`).
+    pub fn path(&self) -> &str {
+        self.word(1)
+    }
+
+    /// A response's status code (`200`).
+    pub fn status(&self) -> &str {
+        self.word(1)
+    }
+
+    /// The start line's `n`th word, or nothing.
+    fn word(&self, n: usize) -> &str {
+        self.start.split(' ').nth(n).unwrap_or_default()
     }
 }
 
@@ -169,5 +179,35 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         500 => "Internal Server Error",
         _ => "Other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sized_and_chunked_bodies() {
+        let sized = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+        let message = read_message(&mut sized.as_bytes()).unwrap();
+        assert_eq!((message.method(), message.path()), ("POST", "/a"));
+        assert_eq!(message.body, b"hello");
+
+        let chunked =
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n";
+        let message = read_message(&mut chunked.as_bytes()).unwrap();
+        assert_eq!(message.status(), "200");
+        assert_eq!(message.body, b"hello");
+
+        assert!(read_message(&mut "".as_bytes()).is_none());
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let mut written = Vec::new();
+        write_response(&mut written, 202, &[("x-a", "b")], b"ok").unwrap();
+        let message = read_message(&mut written.as_slice()).unwrap();
+        assert_eq!(message.start, "HTTP/1.1 202 Accepted");
+        assert_eq!(message.body, b"ok");
     }
 }

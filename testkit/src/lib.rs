@@ -4,7 +4,7 @@
 //! In reading order, from the ground up:
 //! - [`paths`]: where the repository, its release binaries, its Python tools and the packages'
 //!   demo settings are;
-//! - [`env`]: environment maps, as the functions and their `Config::from_env` read them;
+//! - [`env`](mod@env): environment maps, as the functions and their `Config::from_env` read them;
 //! - [`keys`]: the RSA test keys (`testkit/keys/`) and key sets made of them;
 //! - [`tokens`]: signed tokens, claim patches and one-character mutations;
 //! - [`events`]: the events API Gateway sends, and the sample events of `events/`;

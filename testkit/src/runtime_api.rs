@@ -94,7 +94,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     while let Some(request) = http::read_message(&mut reader) {
-        let path = request.target();
+        let path = request.path();
         if request.method() == "GET" && path.ends_with("/runtime/invocation/next") {
             let Some(event) = next_event(shared) else {
                 return;

@@ -140,3 +140,40 @@ pub fn mutate(token: &str, position: usize, replacement: char) -> Option<String>
     chars[position] = replacement;
     Some(chars.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutate_changes_exactly_one_character_wrapping_around() {
+        assert_eq!(mutate("abc.def", 1, 'X').as_deref(), Some("aXc.def"));
+        assert_eq!(mutate("abc.def", 8, 'X').as_deref(), Some("aXc.def"));
+        assert_eq!(mutate("abc.def", 3, '.'), None);
+        assert_eq!(mutate("", 0, 'X'), None);
+    }
+
+    #[test]
+    fn patched_replaces_adds_and_removes_claims() {
+        let claims = json!({"sub": "bob", "exp": 1, "groups": ["staff"]});
+        let patch = json!({"sub": "alice", "exp": null, "nbf": 2});
+        assert_eq!(
+            patched(&claims, patch),
+            json!({"sub": "alice", "groups": ["staff"], "nbf": 2})
+        );
+    }
+
+    #[test]
+    fn parts_put_a_token_back_together() {
+        let claims = json!({"sub": "bob"});
+        let token = hs(
+            Algorithm::HS256,
+            "a-secret-of-at-least-32-bytes-long",
+            &claims,
+        );
+        let parts = Parts::of(&token);
+        assert_eq!(parts.join(), token);
+        assert_eq!(parts.claims(), claims);
+        assert_eq!(parts.payload, b64(&claims));
+    }
+}

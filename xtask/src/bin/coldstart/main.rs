@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use testkit::env::{with, without};
+use testkit::env::{owned, with, without};
 use testkit::events::{SampleEvent, sample_event};
 use testkit::function::{Function, peak_rss_kib};
 use testkit::http::read_message;
@@ -273,8 +273,8 @@ fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
 /// Starts the subject against `api`, with its logs in JSON as a deployment has them.
 fn spawn(subject: &Subject, api: RuntimeApi) -> Function {
     let env = [
-        &[("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned())],
-        subject.env.as_slice(),
+        owned(&[("AWS_LAMBDA_LOG_FORMAT", "JSON")]),
+        subject.env.clone(),
     ]
     .concat();
     Function::spawn(api, &subject.program, &subject.args, &env)
@@ -310,7 +310,7 @@ fn round_trips(runs: usize, request: impl Fn() -> (String, String)) -> Vec<Durat
         let mut stream = TcpStream::connect(host).unwrap();
         stream.write_all(request.as_bytes()).unwrap();
         let answer = read_message(&mut BufReader::new(stream)).expect("an HTTP answer");
-        assert_eq!(answer.target(), "200", "{}", answer.start);
+        assert_eq!(answer.status(), "200", "{}", answer.start);
         start.elapsed()
     };
     once();
