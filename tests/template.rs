@@ -1,365 +1,27 @@
 //! Offline checks of `template.yaml`, the AWS SAM template that deploys the pet store.
 //!
 //! The linters (`sam validate --lint`, `cfn-lint`) see only part of what can go wrong in SAM
-//! resources, so most checks run on the template as SAM's own transform expands it
-//! (`scripts/expand-template.py`, what `sam validate` does, offline), for each value of the
-//! `Authorizer` and `Architecture` parameters and a few others. Parameters and conditions that SAM
-//! leaves to CloudFormation are then resolved here, as CloudFormation would for that deployment.
-//! Last, `sam build` builds the three functions (slow: release builds with LTO).
+//! resources, so most checks run on the template as SAM's own transform expands it, for each
+//! value of the `Authorizer` and `Architecture` parameters and a few others, with what SAM leaves
+//! to CloudFormation resolved as CloudFormation would for that deployment
+//! ([`testkit::template::Deployment`]). Last, `sam build` builds the three functions (slow:
+//! release builds with LTO).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
-use e2e_tests::{demo_env, root, venv_tool};
 use serde_json::{Value, json};
+use testkit::declared;
+use testkit::paths::{demo_env, root, target_dir};
+use testkit::template::{Deployment, as_list, references, run, text, tool};
 
 const COGNITO: &str = "authorizer-cognito";
 const HS256: &str = "authorizer-hs256";
 const NOOP_CORS: &str = "noop-cors";
 const BINARIES: [&str; 3] = [COGNITO, HS256, NOOP_CORS];
 
-/// What the Cognito authorizer is documented to read, for as long as its sources do not say.
-const COGNITO_DOCUMENTED: [&str; 9] = [
-    "USER_POOL_ID",
-    "APP_CLIENT_IDS",
-    "TOKEN_USE",
-    "GROUPS_CLAIM",
-    "ACCESS_RULES",
-    "JWT_LEEWAY_SECONDS",
-    "JWKS_URL",
-    "JWKS_MIN_REFETCH_SECONDS",
-    "JWKS_MAX_AGE_SECONDS",
-];
-
 const EXISTING_SECRET: &str =
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/hs256-AbCdEf";
-
-// ---------------------------------------------------------------------------------------------
-// Running the tools
-
-/// A command with the project's virtualenv first on PATH and SAM's telemetry off.
-fn tool(name: &str) -> Command {
-    let venv_bin = venv_tool(name).parent().unwrap().to_path_buf();
-    let inherited = std::env::var_os("PATH").unwrap_or_default();
-    let path =
-        std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(&inherited)))
-            .unwrap();
-    let mut command = Command::new(venv_tool(name));
-    command
-        .current_dir(root())
-        .env("PATH", path)
-        .env("SAM_CLI_TELEMETRY", "0")
-        // Nothing here talks to AWS; never wait for an instance-metadata endpoint either.
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    command
-}
-
-fn run(mut command: Command) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-// ---------------------------------------------------------------------------------------------
-// The expanded template, resolved for one set of parameter values
-
-struct Deployment {
-    /// The parameter values: the overrides, then the template's defaults.
-    params: BTreeMap<String, String>,
-    conditions: BTreeMap<String, bool>,
-    /// The resources CloudFormation would create, with `Ref`s to parameters, `Fn::If` and
-    /// `AWS::NoValue` resolved; `Ref`s to resources, `Fn::GetAtt` and `Fn::Sub` kept.
-    resources: BTreeMap<String, Value>,
-    outputs: BTreeMap<String, Value>,
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl Deployment {
-    /// Expands template.yaml with SAM's transform for these parameter overrides.
-    fn expand(overrides: &[(&str, &str)]) -> Deployment {
-        let mut command = tool("python");
-        command.arg("scripts/expand-template.py");
-        command.args(overrides.iter().map(|(k, v)| format!("{k}={v}")));
-        let output = run(command);
-        let expanded: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
-
-        let mut params: BTreeMap<String, String> = expanded["Parameters"]
-            .as_object()
-            .expect("the expanded template has parameters")
-            .iter()
-            .filter_map(|(name, p)| Some((name.clone(), text(p.get("Default")?))))
-            .collect();
-        for (name, value) in overrides {
-            params.insert(name.to_string(), value.to_string());
-        }
-        for (name, value) in &params {
-            if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
-                assert!(
-                    allowed.contains(&json!(value)),
-                    "{name}={value} is not among {allowed:?}"
-                );
-            }
-        }
-        let mut deployment = Deployment {
-            params,
-            conditions: BTreeMap::new(),
-            resources: BTreeMap::new(),
-            outputs: BTreeMap::new(),
-        };
-        let conditions = expanded["Conditions"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        for (name, condition) in &conditions {
-            let value = deployment.condition(condition, &conditions);
-            deployment.conditions.insert(name.clone(), value);
-        }
-        for (name, resource) in expanded["Resources"].as_object().unwrap() {
-            if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
-                && !deployment.conditions[condition]
-            {
-                continue;
-            }
-            let resolved = deployment.resolve(resource).unwrap();
-            deployment.resources.insert(name.clone(), resolved);
-        }
-        for (name, output) in expanded["Outputs"].as_object().unwrap() {
-            let resolved = deployment.resolve(&output["Value"]).unwrap();
-            deployment.outputs.insert(name.clone(), resolved);
-        }
-        deployment
-    }
-
-    fn condition(&self, condition: &Value, all: &serde_json::Map<String, Value>) -> bool {
-        let args = |f: &str| condition[f].as_array().unwrap().clone();
-        if condition.get("Fn::Equals").is_some() {
-            let [a, b] = <[Value; 2]>::try_from(args("Fn::Equals")).unwrap();
-            text(&self.resolve(&a).unwrap()) == text(&self.resolve(&b).unwrap())
-        } else if condition.get("Fn::Not").is_some() {
-            !self.condition(&args("Fn::Not")[0], all)
-        } else if condition.get("Fn::And").is_some() {
-            args("Fn::And").iter().all(|c| self.condition(c, all))
-        } else if condition.get("Fn::Or").is_some() {
-            args("Fn::Or").iter().any(|c| self.condition(c, all))
-        } else if let Some(name) = condition.get("Condition").and_then(Value::as_str) {
-            self.condition(&all[name], all)
-        } else {
-            panic!("unsupported condition {condition}")
-        }
-    }
-
-    /// `None` stands for `AWS::NoValue`.
-    fn resolve(&self, value: &Value) -> Option<Value> {
-        match value {
-            Value::Object(map) => {
-                if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref")) {
-                    if name == "AWS::NoValue" {
-                        return None;
-                    }
-                    if let Some(param) = self.params.get(name) {
-                        return Some(Value::String(param.clone()));
-                    }
-                    return Some(value.clone());
-                }
-                if let (1, Some(Value::Array(args))) = (map.len(), map.get("Fn::If")) {
-                    let condition = args[0].as_str().unwrap();
-                    let chosen = if self.conditions[condition] {
-                        &args[1]
-                    } else {
-                        &args[2]
-                    };
-                    return self.resolve(chosen);
-                }
-                Some(Value::Object(
-                    map.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), self.resolve(v)?)))
-                        .collect(),
-                ))
-            }
-            Value::Array(items) => Some(Value::Array(
-                items.iter().filter_map(|v| self.resolve(v)).collect(),
-            )),
-            other => Some(other.clone()),
-        }
-    }
-
-    fn of_type(&self, kind: &str) -> Vec<(&String, &Value)> {
-        self.resources
-            .iter()
-            .filter(|(_, r)| r["Type"] == kind)
-            .collect()
-    }
-
-    /// The logical id of the function built from `binary`.
-    fn function(&self, binary: &str) -> &str {
-        let found: Vec<_> = self
-            .of_type("AWS::Lambda::Function")
-            .into_iter()
-            .filter(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
-            .collect();
-        assert_eq!(found.len(), 1, "exactly one function builds {binary}");
-        found[0].0
-    }
-
-    fn properties(&self, logical_id: &str) -> &Value {
-        &self.resources[logical_id]["Properties"]
-    }
-
-    fn environment(&self, binary: &str) -> BTreeMap<String, Value> {
-        let env = &self.properties(self.function(binary))["Environment"]["Variables"];
-        env.as_object()
-            .map(|vars| vars.clone().into_iter().collect())
-            .unwrap_or_default()
-    }
-
-    fn role_of(&self, binary: &str) -> &Value {
-        let role = &self.properties(self.function(binary))["Role"];
-        let role_id = role["Fn::GetAtt"][0]
-            .as_str()
-            .unwrap_or_else(|| panic!("{binary}'s role is not one of the template's: {role}"));
-        assert_eq!(self.resources[role_id]["Type"], "AWS::IAM::Role");
-        self.properties(role_id)
-    }
-
-    /// The REST API's OpenAPI definition.
-    fn api_body(&self) -> &Value {
-        let apis = self.of_type("AWS::ApiGateway::RestApi");
-        assert_eq!(apis.len(), 1, "one REST API");
-        &apis[0].1["Properties"]["Body"]
-    }
-
-    fn api_id(&self) -> &str {
-        self.of_type("AWS::ApiGateway::RestApi")[0].0
-    }
-
-    fn secret_arn(&self) -> Value {
-        let name = &self.params["JwtSecretArn"];
-        if name.is_empty() {
-            json!({"Ref": "JwtSecret"})
-        } else {
-            json!(name)
-        }
-    }
-}
-
-/// Every logical id `value` refers to through `Ref`, `Fn::GetAtt` or a `${Id...}` in `Fn::Sub`.
-fn references(value: &Value) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::String(id)) = map.get("Ref") {
-                    found.insert(id.clone());
-                }
-                if let Some(Value::String(id)) = map.get("Fn::GetAtt").and_then(|a| a.get(0)) {
-                    found.insert(id.clone());
-                }
-                let sub = map.get("Fn::Sub").map(|s| s.get(0).unwrap_or(s));
-                if let Some(Value::String(template)) = sub {
-                    for part in template.split("${").skip(1) {
-                        let var = part.split('}').next().unwrap_or_default();
-                        found.insert(var.split('.').next().unwrap_or_default().to_owned());
-                    }
-                }
-                stack.extend(map.values());
-            }
-            Value::Array(items) => stack.extend(items),
-            _ => {}
-        }
-    }
-    found
-}
-
-fn as_list(value: &Value) -> Vec<Value> {
-    match value {
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the binaries read
-
-/// The variables a crate reads through the configuration helpers: the literal `"X"` in every
-/// `optional(env, "X")`, `required(env, "X")` and `list(env, "X")` (also `config::list(…)`).
-fn config_vars(dir: &Path) -> BTreeSet<String> {
-    let mut files = vec![dir.to_path_buf()];
-    let mut vars = BTreeSet::new();
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|ext| ext != "rs") {
-            continue;
-        }
-        let source = std::fs::read_to_string(&path).unwrap();
-        for helper in ["optional(", "required(", "list("] {
-            for (at, _) in source.match_indices(helper) {
-                let before = source[..at].chars().next_back();
-                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                    continue;
-                }
-                if let Some(var) = literal_second_argument(&source[at + helper.len()..]) {
-                    vars.insert(var);
-                }
-            }
-        }
-    }
-    vars
-}
-
-/// `env, "NAME")…` → `NAME`: an identifier, a comma, then a string literal.
-fn literal_second_argument(args: &str) -> Option<String> {
-    let args = args.trim_start();
-    let ident_len = args
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|&n| n > 0)?;
-    let rest = args[ident_len..].trim_start().strip_prefix(',')?;
-    let rest = rest.trim_start().strip_prefix('"')?;
-    let name = &rest[..rest.find('"')?];
-    let is_var = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    is_var.then(|| name.to_owned())
-}
-
-/// What `binary` may be given: its crate's variables, and for the authorizers the shared ones
-/// of authorizer-core (`CommonConfig`).
-fn readable_vars(binary: &str) -> (BTreeSet<String>, String) {
-    let own = config_vars(&root().join(binary).join("src"));
-    if binary == NOOP_CORS {
-        return (own, "variables read in noop-cors/src".to_owned());
-    }
-    let shared = config_vars(&root().join("authorizer-core/src/config.rs"));
-    if binary == COGNITO && own.is_empty() {
-        let documented = COGNITO_DOCUMENTED.iter().map(|s| s.to_string()).collect();
-        let why = "authorizer-cognito's sources read no variable through optional/required/list \
-                   yet, so its environment is checked against the documented list only"
-            .to_owned();
-        return (documented, why);
-    }
-    let why = format!("variables read in {binary}/src and authorizer-core/src/config.rs");
-    (own.union(&shared).cloned().collect(), why)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Linters
@@ -650,22 +312,13 @@ fn environments_hold_only_what_the_binaries_read() {
         let case = format!("{overrides:?}");
         for binary in BINARIES {
             let env = d.environment(binary);
-            let (readable, why) = readable_vars(binary);
+            let declared = declared::variables(binary);
             for name in env.keys() {
                 assert!(
-                    readable.contains(name),
-                    "{case}: {binary} is given {name}, which it does not read ({why}: \
-                     {readable:?})"
+                    declared.contains(&name.as_str()),
+                    "{case}: {binary} is given {name}, which it does not declare: {declared:?}"
                 );
                 assert_ne!(name, "JWT_SECRET", "{case}: never the secret itself");
-            }
-            if binary == COGNITO {
-                for name in env.keys() {
-                    assert!(
-                        COGNITO_DOCUMENTED.contains(&name.as_str()),
-                        "{case}: {name} is not among the Cognito authorizer's documented variables"
-                    );
-                }
             }
             let expanded = serde_json::to_string(&d.resources).unwrap();
             if let Some(secret) = &demo_secret {
@@ -855,9 +508,7 @@ fn sam_build_leaves_a_bootstrap_per_function() {
     } else {
         ("x86_64", 0x3E)
     };
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target_dir = target_dir();
     // Not target/sam-build: SAM writes build.toml beside the build directory.
     let build_dir = target_dir.join("sam/build");
     let mut build = tool("sam");

@@ -2,67 +2,44 @@
 
 use std::time::Duration;
 
-use authorizer_core::config::{self, Env, Preset, Settings, Var, WhenUnset, invalid};
+use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, Partition, logging};
 
 use crate::cache::CachePolicy;
 
-/// `GROUPS_CLAIM`: Cognito lists a user's groups in `cognito:groups` unless it says otherwise.
-pub const GROUPS_CLAIM: Var = config::groups_claim("cognito:groups");
-/// `USER_POOL_ID`.
-pub const USER_POOL_ID: Var = Var {
-    name: "USER_POOL_ID",
-    when_unset: WhenUnset::Required,
-    meaning: "`<region>_<id>`; the issuer and the key-set URL follow from it",
-};
-/// `APP_CLIENT_IDS`.
-pub const APP_CLIENT_IDS: Var = Var {
-    name: "APP_CLIENT_IDS",
-    when_unset: WhenUnset::Required,
-    meaning: "comma-separated: ID tokens' `aud` and access tokens' `client_id` must be one of them",
-};
-/// `TOKEN_USE`.
-pub const TOKEN_USE: Var = Var {
-    name: "TOKEN_USE",
-    when_unset: WhenUnset::Value("any"),
-    meaning: "`id`, `access` or `any`: which kind of token is accepted (refresh tokens never are)",
-};
-/// `JWKS_URL`.
-pub const JWKS_URL: Var = Var {
-    name: "JWKS_URL",
-    when_unset: WhenUnset::Derived("the pool's `…/.well-known/jwks.json`"),
-    meaning: "another key-set URL: a private endpoint, a local stand-in, or `file://<path>`",
-};
-/// `JWKS_MIN_REFETCH_SECONDS`.
-pub const JWKS_MIN_REFETCH_SECONDS: Var = Var {
-    name: "JWKS_MIN_REFETCH_SECONDS",
-    when_unset: WhenUnset::Value("10"),
-    meaning: "at most one key-set fetch per this interval, failed fetches included; 1 to 3600",
-};
-/// `JWKS_MAX_AGE_SECONDS`.
-pub const JWKS_MAX_AGE_SECONDS: Var = Var {
-    name: "JWKS_MAX_AGE_SECONDS",
-    when_unset: WhenUnset::Value("21600"),
-    meaning: "keys older than this (default 6 h) are refreshed on use; the old ones keep serving \
-              if the refresh fails; 1 to 604800",
-};
+authorizer_core::variables! {
+    /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`].
+    OWN {
+        /// `<region>_<id>`; the issuer and the key-set URL follow from it
+        USER_POOL_ID = Required;
 
-/// The Cognito authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`].
-pub const OWN: [Var; 7] = [
-    GROUPS_CLAIM,
-    USER_POOL_ID,
-    APP_CLIENT_IDS,
-    TOKEN_USE,
-    JWKS_URL,
-    JWKS_MIN_REFETCH_SECONDS,
-    JWKS_MAX_AGE_SECONDS,
-];
+        /// comma-separated: ID tokens' `aud` and access tokens' `client_id` must be one of them
+        APP_CLIENT_IDS = Required;
+
+        /// `id`, `access` or `any`: which kind of token is accepted (refresh tokens never are)
+        TOKEN_USE = Value("any");
+
+        /// another key-set URL: a private endpoint, a local stand-in, or `file://<path>`
+        JWKS_URL = Derived("the pool's `…/.well-known/jwks.json`");
+
+        /// at most one key-set fetch per this interval, failed fetches included; 1 to 3600
+        JWKS_MIN_REFETCH_SECONDS = Value("10");
+
+        /// keys older than this (default 6 h) are refreshed on use; the old ones keep serving if the
+        /// refresh fails; 1 to 604800
+        JWKS_MAX_AGE_SECONDS = Value("21600");
+    }
+}
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 3] = [&logging::VARIABLES, &config::SHARED, &OWN];
+pub const VARIABLES: [&[Var]; 3] = [logging::VARIABLES, config::SHARED, OWN];
 
-/// ID tokens name the user in `cognito:username`, access tokens in `username`.
-const USERNAME_CLAIMS: &[&str] = &["cognito:username", "username"];
+/// Cognito lists a user's groups in `cognito:groups`; ID tokens name the user in
+/// `cognito:username`, access tokens in `username`.
+const PRESET: Preset = Preset {
+    groups_claim: "cognito:groups",
+    username_claims: &["cognito:username", "username"],
+};
 
 /// Which kinds of Cognito token are accepted (`TOKEN_USE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +74,7 @@ pub struct Config {
 impl Config {
     /// Reads and checks every variable; nothing is fetched yet.
     pub fn from_env(env: &Env) -> Result<Self, InitError> {
-        let preset = Preset {
-            groups_claim: GROUPS_CLAIM,
-            username_claims: USERNAME_CLAIMS,
-        };
-        let shared = Settings::from_env(env, &preset)?;
+        let shared = Settings::from_env(env, &PRESET)?;
         let user_pool_id = env.required(&USER_POOL_ID)?;
         let region = region_of(&user_pool_id).ok_or_else(|| {
             invalid(

@@ -113,22 +113,17 @@ pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Cognito>, I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use testkit::keys::{Key, file_url, key_set_file};
 
-    /// A verifier whose key set is the test key `tests/keys/ours`, read from a file.
+    /// A verifier whose key set is a file holding the test key [`Key::Ours`].
     fn verifier(runtime: &tokio::runtime::Runtime) -> Cognito {
-        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/ours.jwk.json");
-        let path = std::env::temp_dir().join(format!("ours-jwks-{}.json", std::process::id()));
-        let jwk = std::fs::read_to_string(keys).unwrap();
-        std::fs::write(&path, format!("{{\"keys\": [{jwk}]}}")).unwrap();
-        let url = format!("file://{}", path.display());
-        let lookup = |name: &str| match name {
-            "USER_POOL_ID" => Some("eu-west-1_AbC123".to_owned()),
-            "APP_CLIENT_IDS" => Some("c1,c2".to_owned()),
-            "JWKS_URL" => Some(url.clone()),
-            _ => None,
-        };
-        let config = Config::from_env(&Env::new(&lookup)).unwrap();
-        let cognito = Cognito::new(&config).unwrap();
+        let url = file_url(&key_set_file(&[Key::Ours]));
+        let lookup = testkit::env::lookup(&[
+            ("USER_POOL_ID", "eu-west-1_AbC123"),
+            ("APP_CLIENT_IDS", "c1,c2"),
+            ("JWKS_URL", &url),
+        ]);
+        let cognito = Cognito::new(&Config::from_env(&Env::new(&lookup)).unwrap()).unwrap();
         runtime.block_on(cognito.prefetch());
         cognito
     }
@@ -139,24 +134,17 @@ mod tests {
         /// makes it a token the authorizer refuses.
         #[test]
         fn any_mutation_of_a_signed_token_is_refused(position in 0usize..2000, replacement in "[A-Za-z0-9_.=-]") {
-            use jsonwebtoken::{EncodingKey, Header, encode};
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             let cognito = verifier(&runtime);
-            let pem = include_bytes!("../../tests/keys/ours.pem");
-            let mut header = Header::new(Algorithm::RS256);
-            header.kid = Some("ours-key".into());
             let claims = serde_json::json!({
                 "sub": "bob", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
-                "token_use": "access", "client_id": "c1", "exp": jsonwebtoken::get_current_timestamp() + 600
+                "token_use": "access", "client_id": "c1", "exp": testkit::tokens::now() + 600
             });
-            let original = encode(&header, &claims, &EncodingKey::from_rsa_pem(pem).unwrap()).unwrap();
+            let original = testkit::tokens::rs256(Key::Ours, "ours-key", &claims);
             proptest::prop_assert!(runtime.block_on(cognito.verify(&original)).is_ok());
-            let position = position % original.len();
-            let replacement = replacement.chars().next().unwrap();
-            proptest::prop_assume!(original.as_bytes()[position] as char != replacement);
-            let mut mutated = original.into_bytes();
-            mutated[position] = replacement as u8;
-            let mutated = String::from_utf8(mutated).unwrap();
+            let mutated = testkit::tokens::mutate(&original, position, replacement.chars().next().unwrap());
+            proptest::prop_assume!(mutated.is_some());
+            let mutated = mutated.unwrap();
             proptest::prop_assert!(runtime.block_on(cognito.verify(&mutated)).is_err(), "{mutated}");
         }
     }

@@ -26,7 +26,7 @@ pub struct Var {
     pub name: &'static str,
     /// What applies when it is unset or blank.
     pub when_unset: WhenUnset,
-    /// What it does, in one line of the README's Markdown.
+    /// What it does, as one line of the README's Markdown (leading and trailing spaces aside).
     pub meaning: &'static str,
 }
 
@@ -43,6 +43,45 @@ pub enum WhenUnset {
     Derived(&'static str),
     /// Lambda sets it in every function's environment.
     SetByLambda,
+}
+
+/// Declares a group of environment variables: a [`Var`] constant named after each, and a slice
+/// constant of the group, in the order given. Each variable's doc comment is its meaning, as the
+/// README shows it; `= Kind` or `= Kind(value)` is what applies when it is unset (a [`WhenUnset`]
+/// variant):
+///
+/// ```
+/// authorizer_core::variables! {
+///     /// What the example reads.
+///     EXAMPLE {
+///         /// when set, `iss` is required and must equal it
+///         JWT_ISSUER = Off;
+///         /// at most one key-set fetch per this interval
+///         JWKS_MIN_REFETCH_SECONDS = Value("10");
+///     }
+/// }
+/// assert_eq!(EXAMPLE[1].name, "JWKS_MIN_REFETCH_SECONDS");
+/// assert_eq!(JWT_ISSUER.meaning.trim(), "when set, `iss` is required and must equal it");
+/// ```
+#[macro_export]
+macro_rules! variables {
+    (
+        $(#[doc = $group_doc:literal])+
+        $group:ident {
+            $($(#[doc = $doc:literal])+ $name:ident = $kind:ident $(($value:expr))?;)+
+        }
+    ) => {
+        $(
+            $(#[doc = $doc])+
+            pub const $name: $crate::config::Var = $crate::config::Var {
+                name: stringify!($name),
+                when_unset: $crate::config::WhenUnset::$kind $(($value))?,
+                meaning: concat!($($doc),+),
+            };
+        )+
+        $(#[doc = $group_doc])+
+        pub const $group: &[$crate::config::Var] = &[$($name),+];
+    };
 }
 
 /// A way to look a variable up by name: the process environment in `main`, a map in tests.
@@ -142,37 +181,24 @@ pub fn invalid(var: &Var, reason: impl Into<String>) -> InitError {
     }
 }
 
-/// `ACCESS_RULES`.
-pub const ACCESS_RULES: Var = Var {
-    name: "ACCESS_RULES",
-    when_unset: WhenUnset::Value(PET_STORE_RULES),
-    meaning: "who may call what, see [Access rules](#access-rules)",
-};
-/// `JWT_LEEWAY_SECONDS`.
-pub const JWT_LEEWAY_SECONDS: Var = Var {
-    name: "JWT_LEEWAY_SECONDS",
-    when_unset: WhenUnset::Value("30"),
-    meaning: "clock skew tolerated on `exp`, `nbf` and `iat`, 0 to 300",
-};
-/// `JWT_MAX_AGE_SECONDS`.
-pub const JWT_MAX_AGE_SECONDS: Var = Var {
-    name: "JWT_MAX_AGE_SECONDS",
-    when_unset: WhenUnset::Off,
-    meaning: "refuse tokens issued (`iat`, then required) longer ago than this, whatever their \
-              `exp`; limits replay of long-lived tokens",
-};
-/// `GROUPS_CLAIM`, with each authorizer's own default (custom tokens and Cognito differ).
-pub const fn groups_claim(default: &'static str) -> Var {
-    Var {
-        name: "GROUPS_CLAIM",
-        when_unset: WhenUnset::Value(default),
-        meaning: "the claim listing the caller's groups: a JSON array of strings, or one string \
-                  separated by spaces or commas",
+crate::variables! {
+    /// The variables every authorizer reads the same way.
+    SHARED {
+        /// who may call what, see [Access rules](#access-rules)
+        ACCESS_RULES = Value(PET_STORE_RULES);
+
+        /// clock skew tolerated on `exp`, `nbf` and `iat`, 0 to 300
+        JWT_LEEWAY_SECONDS = Value("30");
+
+        /// refuse tokens issued (`iat`, then required) longer ago than this, whatever their `exp`;
+        /// limits replay of long-lived tokens
+        JWT_MAX_AGE_SECONDS = Off;
+
+        /// the claim listing the caller's groups: a JSON array of strings, or one string separated
+        /// by spaces or commas
+        GROUPS_CLAIM = Derived("`groups` (HS256), `cognito:groups` (Cognito)");
     }
 }
-
-/// The variables every authorizer reads the same way, with the same defaults.
-pub const SHARED: [Var; 3] = [ACCESS_RULES, JWT_LEEWAY_SECONDS, JWT_MAX_AGE_SECONDS];
 
 /// More skew than this would let expired tokens live on noticeably.
 const MAX_LEEWAY_SECONDS: u64 = 300;
@@ -180,8 +206,8 @@ const MAX_LEEWAY_SECONDS: u64 = 300;
 /// What differs between authorizers in reading the shared settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preset {
-    /// Their `GROUPS_CLAIM` (see [`groups_claim`]).
-    pub groups_claim: Var,
+    /// Their `GROUPS_CLAIM` when it is unset.
+    pub groups_claim: &'static str,
     /// Where the username is read from, tried in order.
     pub username_claims: &'static [&'static str],
 }
@@ -215,8 +241,8 @@ impl Settings {
             max_age_seconds: env.seconds(&JWT_MAX_AGE_SECONDS, 1..=u64::MAX)?,
             claim_names: ClaimNames {
                 groups: env
-                    .get(&preset.groups_claim)
-                    .expect("GROUPS_CLAIM has a default"),
+                    .get(&GROUPS_CLAIM)
+                    .unwrap_or_else(|| preset.groups_claim.to_owned()),
                 username: preset.username_claims,
             },
         })
@@ -244,7 +270,7 @@ mod tests {
     use std::collections::HashMap;
 
     const PRESET: Preset = Preset {
-        groups_claim: groups_claim("groups"),
+        groups_claim: "groups",
         username_claims: &["username"],
     };
 

@@ -15,30 +15,22 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::config::{Env, Var, WhenUnset};
+use crate::config::Env;
 
-/// `AWS_LAMBDA_LOG_LEVEL`.
-pub const AWS_LAMBDA_LOG_LEVEL: Var = Var {
-    name: "AWS_LAMBDA_LOG_LEVEL",
-    when_unset: WhenUnset::Off,
-    meaning: "the log level set by Lambda's logging controls (`TRACE` … `FATAL`); wins over `RUST_LOG`",
-};
-/// `RUST_LOG`.
-pub const RUST_LOG: Var = Var {
-    name: "RUST_LOG",
-    when_unset: WhenUnset::Value("info"),
-    meaning: "a level, or a list such as `warn,authorizer_core=debug`; a value that cannot be read \
-              means INFO",
-};
-/// `AWS_LAMBDA_LOG_FORMAT`.
-pub const AWS_LAMBDA_LOG_FORMAT: Var = Var {
-    name: "AWS_LAMBDA_LOG_FORMAT",
-    when_unset: WhenUnset::SetByLambda,
-    meaning: "`JSON` for one JSON object per line (the template sets it), else plain text",
-};
+crate::variables! {
+    /// The variables every function reads for its logs.
+    VARIABLES {
+        /// the log level set by Lambda's logging controls (`TRACE` … `FATAL`); wins over `RUST_LOG`
+        AWS_LAMBDA_LOG_LEVEL = Off;
 
-/// The variables every function reads for its logs.
-pub const VARIABLES: [Var; 3] = [AWS_LAMBDA_LOG_LEVEL, RUST_LOG, AWS_LAMBDA_LOG_FORMAT];
+        /// a level, or a list such as `warn,authorizer_core=debug`; a value that cannot be read means
+        /// INFO
+        RUST_LOG = Value("info");
+
+        /// `JSON` for one JSON object per line (the template sets it), else plain text
+        AWS_LAMBDA_LOG_FORMAT = SetByLambda;
+    }
+}
 
 /// Targets that are always filtered so, whatever the user asks for.
 const ALWAYS: [(&str, LevelFilter); 2] = [

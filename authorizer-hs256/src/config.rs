@@ -2,60 +2,44 @@
 
 use std::fmt;
 
-use authorizer_core::config::{self, Env, Preset, Settings, Var, WhenUnset, invalid};
+use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, logging};
 
 use crate::secrets::SecretsManager;
 
-/// `GROUPS_CLAIM`: custom tokens name their groups `groups` unless it says otherwise.
-pub const GROUPS_CLAIM: Var = config::groups_claim("groups");
-/// `JWT_SECRET_ARN`.
-pub const JWT_SECRET_ARN: Var = Var {
-    name: "JWT_SECRET_ARN",
-    when_unset: WhenUnset::Off,
-    meaning: "an AWS Secrets Manager secret whose `SecretString` is the key, read once at cold \
-              start (deployments); this or `JWT_SECRET` is required",
-};
-/// `JWT_SECRET`.
-pub const JWT_SECRET: Var = Var {
-    name: "JWT_SECRET",
-    when_unset: WhenUnset::Off,
-    meaning: "instead, the key itself (local runs and tests)",
-};
-/// `JWT_ISSUER`.
-pub const JWT_ISSUER: Var = Var {
-    name: "JWT_ISSUER",
-    when_unset: WhenUnset::Off,
-    meaning: "when set, `iss` is required and must equal it",
-};
-/// `JWT_AUDIENCE`.
-pub const JWT_AUDIENCE: Var = Var {
-    name: "JWT_AUDIENCE",
-    when_unset: WhenUnset::Off,
-    meaning: "comma-separated; when set, `aud` is required and must name one of them. When unset, \
-              `aud` is not checked",
-};
+authorizer_core::variables! {
+    /// The HS256 authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`];
+    /// [`crate::secrets::VARIABLES`] too when the secret comes from Secrets Manager.
+    OWN {
+        /// an AWS Secrets Manager secret whose `SecretString` is the key, read once at cold start
+        /// (deployments); this or `JWT_SECRET` is required
+        JWT_SECRET_ARN = Off;
 
-/// The HS256 authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`];
-/// [`crate::secrets::VARIABLES`] too when the secret comes from Secrets Manager.
-pub const OWN: [Var; 5] = [
-    GROUPS_CLAIM,
-    JWT_SECRET_ARN,
-    JWT_SECRET,
-    JWT_ISSUER,
-    JWT_AUDIENCE,
-];
+        /// instead, the key itself (local runs and tests)
+        JWT_SECRET = Off;
+
+        /// when set, `iss` is required and must equal it
+        JWT_ISSUER = Off;
+
+        /// comma-separated; when set, `aud` is required and must name one of them. When unset, `aud` is
+        /// not checked
+        JWT_AUDIENCE = Off;
+    }
+}
 
 /// Every variable the function reads, in the groups the README documents.
 pub const VARIABLES: [&[Var]; 4] = [
-    &logging::VARIABLES,
-    &config::SHARED,
-    &OWN,
-    &crate::secrets::VARIABLES,
+    logging::VARIABLES,
+    config::SHARED,
+    OWN,
+    crate::secrets::VARIABLES,
 ];
 
-/// Where the username may be found in a custom token.
-const USERNAME_CLAIMS: &[&str] = &["username", "preferred_username"];
+/// Custom tokens name their groups `groups`, and their user `username` or `preferred_username`.
+const PRESET: Preset = Preset {
+    groups_claim: "groups",
+    username_claims: &["username", "preferred_username"],
+};
 
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -114,11 +98,7 @@ pub struct Config {
 impl Config {
     /// Reads and checks every variable; nothing is fetched yet.
     pub fn from_env(env: &Env) -> Result<Self, InitError> {
-        let preset = Preset {
-            groups_claim: GROUPS_CLAIM,
-            username_claims: USERNAME_CLAIMS,
-        };
-        let shared = Settings::from_env(env, &preset)?;
+        let shared = Settings::from_env(env, &PRESET)?;
         let secret = match (env.raw(&JWT_SECRET), env.get(&JWT_SECRET_ARN)) {
             (Some(secret), None) => {
                 SecretSource::Inline(Secret::new(secret.into_bytes(), &JWT_SECRET)?)

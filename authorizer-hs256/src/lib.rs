@@ -77,10 +77,8 @@ mod tests {
     use super::*;
     use authorizer_core::Answer;
     use authorizer_core::Rejection;
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{EncodingKey, Header, encode};
     use serde_json::{Value, json};
+    use testkit::tokens::{b64, now};
 
     const SECRET: &str = "unit-test-secret-of-at-least-32-bytes!";
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets";
@@ -99,17 +97,9 @@ mod tests {
             .unwrap()
     }
 
-    fn now() -> u64 {
-        jsonwebtoken::get_current_timestamp()
-    }
-
+    /// `claims` signed by `alg` with `secret`.
     fn token(alg: Algorithm, secret: &str, claims: Value) -> String {
-        encode(
-            &Header::new(alg),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
+        testkit::tokens::hs(alg, secret, &claims)
     }
 
     /// A TOKEN event for `token` through the whole pipeline; HS256 never waits, so it completes on
@@ -215,9 +205,9 @@ mod tests {
 
     #[test]
     fn refuses_alg_none_in_any_case() {
-        let claims = URL_SAFE_NO_PAD.encode(json!({"sub": "a", "exp": now() + 60}).to_string());
+        let claims = b64(&json!({"sub": "a", "exp": now() + 60}));
         for alg in ["none", "None", "NONE"] {
-            let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT"}).to_string());
+            let header = b64(&json!({"alg": alg, "typ": "JWT"}));
             for t in [format!("{header}.{claims}."), format!("{header}.{claims}")] {
                 assert!(matches!(
                     verify(&verifier(&[]), &t),
@@ -271,12 +261,9 @@ mod tests {
         #[test]
         fn any_mutation_of_a_signed_token_is_refused(position in 0usize..1000, replacement in "[A-Za-z0-9_.=-]") {
             let original = token(Algorithm::HS256, SECRET, json!({"sub": "bob", "exp": now() + 600, "groups": ["staff"]}));
-            let position = position % original.len();
-            let replacement = replacement.chars().next().unwrap();
-            proptest::prop_assume!(original.as_bytes()[position] as char != replacement);
-            let mut mutated = original.into_bytes();
-            mutated[position] = replacement as u8;
-            let mutated = String::from_utf8(mutated).unwrap();
+            let mutated = testkit::tokens::mutate(&original, position, replacement.chars().next().unwrap());
+            proptest::prop_assume!(mutated.is_some());
+            let mutated = mutated.unwrap();
             proptest::prop_assert!(verify(&verifier(&[]), &mutated).is_err(), "{mutated}");
         }
     }

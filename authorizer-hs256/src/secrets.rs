@@ -9,7 +9,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use authorizer_core::config::{Env, Var, WhenUnset, invalid};
+use authorizer_core::config::{Env, invalid};
 use authorizer_core::{InitError, Partition};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -18,46 +18,26 @@ use serde::Deserialize;
 
 use crate::config::{JWT_SECRET_ARN, Secret};
 
-/// `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
-pub const AWS_ENDPOINT_URL_SECRETS_MANAGER: Var = Var {
-    name: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-    when_unset: WhenUnset::Derived("`AWS_ENDPOINT_URL`"),
-    meaning: "the Secrets Manager endpoint for `JWT_SECRET_ARN`, as in the AWS SDKs: a private \
-              endpoint or a local stand-in",
-};
-/// `AWS_ENDPOINT_URL`.
-pub const AWS_ENDPOINT_URL: Var = Var {
-    name: "AWS_ENDPOINT_URL",
-    when_unset: WhenUnset::Derived("the secret's regional endpoint"),
-    meaning: "the endpoint of every AWS service, as in the AWS SDKs",
-};
-/// `AWS_ACCESS_KEY_ID`.
-pub const AWS_ACCESS_KEY_ID: Var = Var {
-    name: "AWS_ACCESS_KEY_ID",
-    when_unset: WhenUnset::SetByLambda,
-    meaning: "the function role's credentials, which sign the `GetSecretValue` request",
-};
-/// `AWS_SECRET_ACCESS_KEY`.
-pub const AWS_SECRET_ACCESS_KEY: Var = Var {
-    name: "AWS_SECRET_ACCESS_KEY",
-    when_unset: WhenUnset::SetByLambda,
-    meaning: "likewise",
-};
-/// `AWS_SESSION_TOKEN`.
-pub const AWS_SESSION_TOKEN: Var = Var {
-    name: "AWS_SESSION_TOKEN",
-    when_unset: WhenUnset::SetByLambda,
-    meaning: "likewise",
-};
+authorizer_core::variables! {
+    /// What reading a secret from Secrets Manager takes, read only when `JWT_SECRET_ARN` is set.
+    VARIABLES {
+        /// the Secrets Manager endpoint for `JWT_SECRET_ARN`, as in the AWS SDKs: a private endpoint or
+        /// a local stand-in
+        AWS_ENDPOINT_URL_SECRETS_MANAGER = Derived("`AWS_ENDPOINT_URL`");
 
-/// What reading a secret from Secrets Manager takes, read only when `JWT_SECRET_ARN` is set.
-pub const VARIABLES: [Var; 5] = [
-    AWS_ENDPOINT_URL_SECRETS_MANAGER,
-    AWS_ENDPOINT_URL,
-    AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN,
-];
+        /// the endpoint of every AWS service, as in the AWS SDKs
+        AWS_ENDPOINT_URL = Derived("the secret's regional endpoint");
+
+        /// the function role's credentials, which sign the `GetSecretValue` request
+        AWS_ACCESS_KEY_ID = SetByLambda;
+
+        /// the secret half of those credentials
+        AWS_SECRET_ACCESS_KEY = SetByLambda;
+
+        /// their session token
+        AWS_SESSION_TOKEN = SetByLambda;
+    }
+}
 
 /// A secret to read from Secrets Manager, and what reading it takes. Its `Debug` hides the
 /// credentials.

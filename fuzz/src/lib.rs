@@ -1,10 +1,14 @@
-//! What the token fuzz targets share: turning fuzz input into a token to verify.
+//! What the token fuzz targets share: turning fuzz input into a token, and the check every token
+//! target makes of its verifier's answer.
 //!
 //! The first byte picks the mode. Even: the rest is a token as a caller would send it, which
 //! exercises header and claims decoding before the signature check and must never be accepted.
 //! Odd: the rest is split into a header and claims that are then correctly signed, which exercises
 //! claims decoding and validation after the signature check.
 
+use std::sync::LazyLock;
+
+use authorizer_core::{Answer, Authorizer, Verifier};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, crypto};
@@ -35,4 +39,47 @@ pub fn fuzz_token(data: &[u8], key: &EncodingKey, algorithm: Algorithm) -> Optio
     );
     let signature = crypto::sign(message.as_bytes(), key, algorithm).ok()?;
     Some(FuzzToken::Signed(format!("{message}.{signature}")))
+}
+
+/// Runs the token for `data` through `authorize` (the principal it accepts, or `None`): a raw
+/// token must be refused, and a signed one accepted only with a subject.
+pub fn check_token(
+    data: &[u8],
+    key: &EncodingKey,
+    algorithm: Algorithm,
+    authorize: impl Fn(&str) -> Option<String>,
+) {
+    match fuzz_token(data, key, algorithm) {
+        Some(FuzzToken::Raw(token)) => {
+            assert!(
+                authorize(&token).is_none(),
+                "an unsigned input was accepted"
+            )
+        }
+        Some(FuzzToken::Signed(token)) => {
+            if let Some(principal) = authorize(&token) {
+                assert!(!principal.is_empty());
+            }
+        }
+        None => {}
+    }
+}
+
+/// The principal `authorizer` answers a TOKEN event carrying `token` with, through the whole
+/// request path, run to completion on one runtime kept for the whole run.
+pub fn authorize<V: Verifier + Sync>(authorizer: &Authorizer<V>, token: &str) -> Option<String> {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    });
+    let event = serde_json::json!({
+        "type": "TOKEN",
+        "authorizationToken": token,
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:fuzz/prod/GET/pets",
+    });
+    match RUNTIME.block_on(authorizer.authorize(&event.to_string())) {
+        Ok(Answer::Policy(policy)) => Some(policy.principal_id.unwrap_or_default()),
+        Err(_) => None,
+    }
 }

@@ -15,52 +15,33 @@
 
 use std::collections::BTreeMap;
 
-use authorizer_core::config::{Env, Var, WhenUnset, invalid};
+use authorizer_core::config::{Env, Var, invalid};
 use authorizer_core::{InitError, logging};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::debug;
 
-/// `CORS_ALLOW_ORIGINS`.
-pub const CORS_ALLOW_ORIGINS: Var = Var {
-    name: "CORS_ALLOW_ORIGINS",
-    when_unset: WhenUnset::Value("*"),
-    meaning: "comma-separated origins (`https://petstore.example`), or `*` for any; with a list, \
-              the request's `Origin` is echoed if listed and `Access-Control-Allow-Origin` is \
-              left out otherwise, always with `Vary: Origin`",
-};
-/// `CORS_ALLOW_METHODS`: by default what `/pets` serves.
-pub const CORS_ALLOW_METHODS: Var = Var {
-    name: "CORS_ALLOW_METHODS",
-    when_unset: WhenUnset::Value("GET,POST,OPTIONS"),
-    meaning: "`Access-Control-Allow-Methods`, comma-separated method names",
-};
-/// `CORS_ALLOW_HEADERS`: by default the headers API Gateway's own CORS set-up allows,
-/// `Authorization` among them for the authorizers' tokens.
-pub const CORS_ALLOW_HEADERS: Var = Var {
-    name: "CORS_ALLOW_HEADERS",
-    when_unset: WhenUnset::Value(
-        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token",
-    ),
-    meaning: "`Access-Control-Allow-Headers`, comma-separated header names",
-};
-/// `CORS_MAX_AGE`: how long a browser may reuse a preflight's answer.
-pub const CORS_MAX_AGE: Var = Var {
-    name: "CORS_MAX_AGE",
-    when_unset: WhenUnset::Value("600"),
-    meaning: "`Access-Control-Max-Age`, whole seconds from 0 to 86400",
-};
+authorizer_core::variables! {
+    /// noop-cors's own variables, beside [`logging::VARIABLES`].
+    OWN {
+        /// comma-separated origins (`https://petstore.example`), or `*` for any; with a list, the
+        /// request's `Origin` is echoed if listed and `Access-Control-Allow-Origin` is left out
+        /// otherwise, always with `Vary: Origin`
+        CORS_ALLOW_ORIGINS = Value("*");
 
-/// noop-cors's own variables, beside [`logging::VARIABLES`].
-pub const OWN: [Var; 4] = [
-    CORS_ALLOW_ORIGINS,
-    CORS_ALLOW_METHODS,
-    CORS_ALLOW_HEADERS,
-    CORS_MAX_AGE,
-];
+        /// `Access-Control-Allow-Methods`, comma-separated method names
+        CORS_ALLOW_METHODS = Value("GET,POST,OPTIONS");
+
+        /// `Access-Control-Allow-Headers`, comma-separated header names
+        CORS_ALLOW_HEADERS = Value("Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token");
+
+        /// `Access-Control-Max-Age`, whole seconds from 0 to 86400
+        CORS_MAX_AGE = Value("600");
+    }
+}
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 2] = [&logging::VARIABLES, &OWN];
+pub const VARIABLES: [&[Var]; 2] = [logging::VARIABLES, OWN];
 
 /// Browsers cap the cache of a preflight at a day or less; a larger value is a mistake.
 const MAX_MAX_AGE_SECONDS: u64 = 86_400;
@@ -208,6 +189,7 @@ fn is_token(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authorizer_core::config::WhenUnset;
     use serde_json::json;
 
     fn config(vars: &[(&'static str, &'static str)]) -> Result<CorsConfig, InitError> {

@@ -8,7 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e_tests::{Reply, outcome, root, sample_events};
+use testkit::events::sample_events;
+use testkit::paths::root;
+use testkit::reply::{Reply, outcome};
 
 /// Functions in the order the tour shows them; those without events yet are skipped.
 const FUNCTIONS: [&str; 3] = ["authorizer-hs256", "authorizer-cognito", "noop-cors"];

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print a SAM template as SAM's own transform expands it, as JSON, offline.
 
-    .venv/bin/python scripts/expand-template.py [--template template.yaml] [--region us-east-1] \
+    .venv/bin/python xtask/expand-template.py [--template template.yaml] [--region us-east-1] \
         [Name=Value ...]
 
 This is what `sam validate` (without --lint) does in samcli/lib/translate/sam_template_validator.py,

@@ -1,9 +1,9 @@
 //! Times the release binaries, and their Node counterparts, the way Lambda runs them.
 //!
-//! `cargo run --release -p e2e-tests --bin coldstart -- [--runs N] [--invocations M]
+//! `cargo run --release -p xtask --bin coldstart -- [--runs N] [--invocations M]
 //! [--bin-dir DIR] [--no-node] [--only NAME]`; `scripts/bench` runs it with the first two,
 //! `scripts/bench-profiles` with `--bin-dir`. For each function, behind a loopback Runtime API
-//! ([`runtime_api`]):
+//! ([`testkit::runtime_api`]):
 //! - cold start: the time from spawning the process (one event already queued) to its answer
 //!   having been read, over N fresh processes;
 //! - warm round trip: the time from handing out an event to having read the answer, over M
@@ -14,30 +14,28 @@
 //! Every answer is checked against the sample event's expected outcome, so a fast wrong answer
 //! cannot pass for a fast right one. Prints Markdown: the tables of BENCHMARKS.md.
 
-mod runtime_api;
-
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e_tests::keyserver::{Behaviour, KeyServer};
-use e2e_tests::moto::Moto;
-use e2e_tests::{
-    SampleEvent, demo_env, lambda_command, outcome, release_binary, root, sample_event,
-};
-
-use crate::runtime_api::RuntimeApi;
+use testkit::env::{owned, with, without};
+use testkit::events::{SampleEvent, sample_event};
+use testkit::function::{Function, peak_rss_kib};
+use testkit::http::read_message;
+use testkit::keyserver::{Behaviour, KeyServer};
+use testkit::moto::Moto;
+use testkit::paths::{demo_env, release_binary, root};
+use testkit::reply::outcome;
+use testkit::runtime_api::{RuntimeApi, Timed};
 
 /// How long a function may take to answer before the run is declared failed.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How much of a function's output is kept, to show when it fails.
-const LOG_TAIL: usize = 64 * 1024;
+/// How many of a function's last log lines to show when it fails.
+const LOG_TAIL: usize = 100;
 
 /// A function to time: how to start it, and the event it must answer as expected.
 struct Subject {
@@ -242,15 +240,6 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
-fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let extra = extra.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-    env.iter().cloned().chain(extra).collect()
-}
-
-fn without(env: &[(String, String)], name: &str) -> Vec<(String, String)> {
-    env.iter().filter(|(k, _)| k != name).cloned().collect()
-}
-
 /// Cold starts over `runs` processes, then warm round trips over one more.
 fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
     let mut cold = Vec::with_capacity(runs);
@@ -258,18 +247,17 @@ fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
         let api = RuntimeApi::start();
         api.queue(&subject.event.json);
         let spawned = Instant::now();
-        let running = Running::spawn(subject, &api);
-        let answered = running.answer(subject, &api).answered;
+        let mut running = spawn(subject, api);
+        let answered = answer(subject, &mut running).answered;
         cold.push(answered - spawned);
     }
 
     let mut warm = Vec::with_capacity(invocations);
-    let api = RuntimeApi::start();
-    let running = Running::spawn(subject, &api);
+    let mut running = spawn(subject, RuntimeApi::start());
     let extra = if subject.warm { invocations / 10 } else { 0 };
     for i in 0..=extra + if subject.warm { invocations } else { 0 } {
-        api.queue(&subject.event.json);
-        let timed = running.answer(subject, &api);
+        running.queue(&subject.event.json);
+        let timed = answer(subject, &mut running);
         if i > extra {
             warm.push(timed.answered - timed.handed_out.unwrap());
         }
@@ -278,87 +266,38 @@ fn measure(subject: &Subject, runs: usize, invocations: usize) -> Measured {
         name: subject.name.clone(),
         cold,
         warm,
-        peak_rss_kib: peak_rss_kib(running.child.id()),
+        peak_rss_kib: peak_rss_kib(running.pid()),
     }
 }
 
-/// A function's process, killed when dropped, and the tail of what it logged.
-struct Running {
-    child: Child,
-    logs: Arc<Mutex<Vec<u8>>>,
+/// Starts the subject against `api`, with its logs in JSON as a deployment has them.
+fn spawn(subject: &Subject, api: RuntimeApi) -> Function {
+    let env = [
+        owned(&[("AWS_LAMBDA_LOG_FORMAT", "JSON")]),
+        subject.env.clone(),
+    ]
+    .concat();
+    Function::spawn(api, &subject.program, &subject.args, &env)
 }
 
-impl Running {
-    /// Starts the function with what Lambda sets. Its output goes to pipes that threads drain, as
-    /// Lambda's log agent does: writing to a file here would add a millisecond to the first answer.
-    fn spawn(subject: &Subject, api: &RuntimeApi) -> Running {
-        let mut child = lambda_command(&subject.program, &api.address())
-            .args(&subject.args)
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .envs(subject.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e}", subject.program.display()));
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let streams: [Box<dyn Read + Send>; 2] = [
-            Box::new(child.stdout.take().unwrap()),
-            Box::new(child.stderr.take().unwrap()),
-        ];
-        for mut stream in streams {
-            let logs = logs.clone();
-            thread::spawn(move || {
-                let mut buffer = [0; 8192];
-                while let Ok(n @ 1..) = stream.read(&mut buffer) {
-                    let mut logs = logs.lock().unwrap();
-                    logs.extend_from_slice(&buffer[..n]);
-                    let excess = logs.len().saturating_sub(LOG_TAIL);
-                    logs.drain(..excess);
-                }
-            });
-        }
-        Running { child, logs }
-    }
-
-    /// The next reply, which must be the expected one: anything else ends the benchmark.
-    fn answer(&self, subject: &Subject, api: &RuntimeApi) -> runtime_api::Timed {
-        let Some(timed) = api.reply(TIMEOUT) else {
-            self.fail(subject, "no answer");
-        };
-        let got = outcome(&timed.reply);
-        if got != subject.event.expected || timed.handed_out.is_none() {
-            self.fail(subject, &format!("{got} ({:?})", timed.reply));
-        }
-        timed
-    }
-
-    fn fail(&self, subject: &Subject, what: &str) -> ! {
-        thread::sleep(Duration::from_millis(100));
-        let logs = String::from_utf8_lossy(&self.logs.lock().unwrap()).into_owned();
+/// The next reply, which must be the expected one: anything else ends the benchmark, showing the
+/// tail of the function's logs.
+fn answer(subject: &Subject, running: &mut Function) -> Timed {
+    let timed = running.reply_within(TIMEOUT);
+    let got = outcome(&timed.reply);
+    if got != subject.event.expected || timed.handed_out.is_none() {
+        let logs = running.logs();
+        let tail: Vec<&str> = logs.lines().rev().take(LOG_TAIL).collect();
         eprintln!(
-            "{}: expected {}, got {what}\n{logs}",
-            subject.name, subject.event.expected
+            "{}: expected {}, got {got} ({:?})\n{}",
+            subject.name,
+            subject.event.expected,
+            timed.reply,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
         std::process::exit(1);
     }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `VmHWM`: the most memory the process ever had resident.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status")
+    timed
 }
 
 /// The time of `runs` HTTP requests on fresh connections (as at cold start), to the end of the
@@ -370,20 +309,8 @@ fn round_trips(runs: usize, request: impl Fn() -> (String, String)) -> Vec<Durat
         let start = Instant::now();
         let mut stream = TcpStream::connect(host).unwrap();
         stream.write_all(request.as_bytes()).unwrap();
-        let mut reader = BufReader::new(stream);
-        let (mut line, mut length) = (String::new(), 0);
-        reader.read_line(&mut line).unwrap();
-        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
-        while line.trim_end() != "" {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        reader.read_exact(&mut vec![0; length]).unwrap();
+        let answer = read_message(&mut BufReader::new(stream)).expect("an HTTP answer");
+        assert_eq!(answer.status(), "200", "{}", answer.start);
         start.elapsed()
     };
     once();

@@ -1,10 +1,13 @@
-//! moto's server on loopback: a local stand-in for Amazon Cognito and AWS Secrets Manager.
+//! moto's server on loopback: a local stand-in for AWS Secrets Manager and Amazon Cognito, set up
+//! through `testkit/moto.py`.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{root, venv_tool};
+use serde_json::Value;
+
+use crate::paths::{root, venv_tool};
 
 /// `moto_server` on a free loopback port, stopped when dropped.
 pub struct Moto {
@@ -13,7 +16,7 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts the server and waits until it accepts connections.
+    /// Starts the server and waits (30 s at most) until it accepts connections.
     pub fn start() -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -44,36 +47,39 @@ impl Moto {
 
     /// Stores `secret` in this server's Secrets Manager and returns its ARN.
     pub fn create_secret(&self, secret: &str) -> String {
-        self.run_script("moto_secret.py", &[secret])
-            .trim()
-            .to_owned()
+        self.set_up(&["secret", secret]).trim().to_owned()
     }
 
     /// What authorizer-hs256 needs to read the secret `arn` from this server at cold start.
     pub fn secret_env(&self, arn: &str) -> Vec<(String, String)> {
-        [
+        crate::env::owned(&[
             ("JWT_SECRET_ARN", arn),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint()),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             ("AWS_SESSION_TOKEN", "testing"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .to_vec()
+        ])
     }
 
-    /// Runs a Python script of `tests/` against this server (its endpoint is the first argument)
-    /// and returns what it printed.
-    pub fn run_script(&self, script: &str, args: &[&str]) -> String {
+    /// Creates a pet store's user pool in this server's Cognito and signs its users in. The
+    /// answer holds `pool`, `client` (the pet store's app client id) and `jwks_url`; then under
+    /// `alice` (an admin), `bob`, and `bob_other_client` (bob signed in to another app client)
+    /// the tokens `id`, `access` and `refresh`.
+    pub fn cognito_pool(&self) -> Value {
+        serde_json::from_str(&self.set_up(&["cognito"])).expect("moto.py prints JSON")
+    }
+
+    /// Runs `testkit/moto.py` against this server and returns what it printed.
+    fn set_up(&self, args: &[&str]) -> String {
         let output = Command::new(venv_tool("python"))
-            .arg(root().join("tests").join(script))
+            .arg(root().join("testkit/moto.py"))
             .arg(&self.endpoint)
             .args(args)
             .output()
             .unwrap();
         assert!(
             output.status.success(),
-            "{script}: {}",
+            "moto.py {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()

@@ -1,6 +1,6 @@
 //! Mints HS256 tokens offline, for trying the authorizer and for its sample events.
 //!
-//! `cargo run -p authorizer-hs256 --bin mint-token -- --sub alice --groups admin --ttl 1h`
+//! `cargo run -p xtask --bin mint-token -- --sub alice --groups admin --ttl 1h`
 //! prints a token signed with `JWT_SECRET` (or `--secret`). Flags exist to make the tokens the
 //! authorizer must refuse, too: other algorithms, issue times in the past or future, missing claims.
 

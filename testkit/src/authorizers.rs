@@ -1,0 +1,36 @@
+//! Both authorizers built in-process exactly as their `main`s build them (`authorizer_from_env`),
+//! for the benchmarks and the fuzz targets: nothing here needs a network or a runtime.
+
+use authorizer_cognito::Cognito;
+use authorizer_core::{Authorizer, Env};
+use authorizer_hs256::Hs256;
+use futures_util::FutureExt as _;
+
+use crate::env::lookup;
+use crate::keys::{Key, file_url, key_set_file};
+
+/// The HS256 authorizer with `secret` inline (`JWT_SECRET`) and `extra` settings such as
+/// `JWT_ISSUER`.
+pub fn hs256(secret: &str, extra: &[(&str, &str)]) -> Authorizer<Hs256> {
+    let env = lookup(&[&[("JWT_SECRET", secret)], extra].concat());
+    authorizer_hs256::authorizer_from_env(&Env::new(&env))
+        .now_or_never()
+        .expect("an inline secret needs no wait")
+        .expect("a valid HS256 configuration")
+}
+
+/// The Cognito authorizer for the user pool `pool` and the app client `client`, its key set a
+/// file publishing the test key [`Key::Ours`] (kid `ours-key`), fetched once as at cold start: every
+/// later request finds its key in the cache.
+pub fn cognito(pool: &str, client: &str) -> Authorizer<Cognito> {
+    let jwks_url = file_url(&key_set_file(&[Key::Ours]));
+    let env = lookup(&[
+        ("USER_POOL_ID", pool),
+        ("APP_CLIENT_IDS", client),
+        ("JWKS_URL", &jwks_url),
+    ]);
+    authorizer_cognito::authorizer_from_env(&Env::new(&env))
+        .now_or_never()
+        .expect("reading a file:// key set never waits")
+        .expect("a valid Cognito configuration")
+}

@@ -1,0 +1,62 @@
+//! The RSA test keys of `testkit/keys/` and key sets (JWKS documents) made of them.
+//!
+//! `ours` plays the user pool's signing key, `stranger` someone else's. They are compiled in, so
+//! that a test, a benchmark or a fuzz target needs no path to find them. They protect nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jsonwebtoken::EncodingKey;
+
+/// One of the two test key pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// The pool's key: tokens it signs are genuine (its JWK's `kid` is `ours-key`).
+    Ours,
+    /// Someone else's key, for forgeries and rotations (its JWK's `kid` is `stranger-key`).
+    Stranger,
+}
+
+impl Key {
+    /// The private key, PEM-encoded.
+    pub fn pem(self) -> &'static [u8] {
+        match self {
+            Key::Ours => include_bytes!("../keys/ours.pem"),
+            Key::Stranger => include_bytes!("../keys/stranger.pem"),
+        }
+    }
+
+    /// The public key as a JWK (JSON text), as a key set lists it.
+    pub fn jwk(self) -> &'static str {
+        match self {
+            Key::Ours => include_str!("../keys/ours.jwk.json"),
+            Key::Stranger => include_str!("../keys/stranger.jwk.json"),
+        }
+    }
+
+    /// The private key, ready to sign with.
+    pub fn encoding_key(self) -> EncodingKey {
+        EncodingKey::from_rsa_pem(self.pem()).expect("the test keys are valid PEM")
+    }
+}
+
+/// A key set (`{"keys": [...]}`) publishing the public halves of `keys`.
+pub fn key_set(keys: &[Key]) -> String {
+    let jwks: Vec<&str> = keys.iter().map(|key| key.jwk()).collect();
+    format!("{{\"keys\": [{}]}}", jwks.join(","))
+}
+
+/// Writes [`key_set`] of `keys` to a file of its own in the temporary directory and returns its
+/// path: a key set to read without a network.
+pub fn key_set_file(keys: &[Key]) -> PathBuf {
+    static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+    let n = WRITTEN.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("testkit-jwks-{}-{n}.json", std::process::id()));
+    std::fs::write(&path, key_set(keys)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+/// The `file://` URL of `path`, the form `JWKS_URL` takes for a local key set.
+pub fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}

@@ -1,0 +1,39 @@
+//! What the end-to-end tests, the benchmarks, the developer tools and the fuzz targets share, each
+//! piece written once. A dev-only crate: nothing here ships in a function.
+//!
+//! In reading order, from the ground up:
+//! - [`paths`]: where the repository, its release binaries, its Python tools and the packages'
+//!   demo settings are;
+//! - [`env`](mod@env): environment maps, as the functions and their `Config::from_env` read them;
+//! - [`declared`]: the variables each function declares it reads;
+//! - [`keys`]: the RSA test keys (`testkit/keys/`) and key sets made of them;
+//! - [`tokens`]: signed tokens, claim patches and one-character mutations;
+//! - [`events`]: the events API Gateway sends, and the sample events of `events/`;
+//! - [`reply`]: what a function posts back, and [`reply::outcome`], what API Gateway makes of it
+//!   (the words of the `.expected` files);
+//! - [`http`]: just enough HTTP/1.1 for the loopback servers below;
+//! - [`runtime_api`]: a loopback Lambda Runtime API that stamps when events go out and replies
+//!   come back;
+//! - [`function`]: a release binary run the way Lambda runs it, behind that Runtime API;
+//! - [`keyserver`]: a key-set (JWKS) endpoint whose faults the test chooses;
+//! - [`moto`]: moto's server, a local Secrets Manager and Cognito;
+//! - [`logs`]: what a function's logs must never hold;
+//! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
+//! - [`authorizers`]: both authorizers built in-process, for benchmarks and fuzz targets.
+#![warn(missing_docs)]
+
+pub mod authorizers;
+pub mod declared;
+pub mod env;
+pub mod events;
+pub mod function;
+pub mod http;
+pub mod keys;
+pub mod keyserver;
+pub mod logs;
+pub mod moto;
+pub mod paths;
+pub mod reply;
+pub mod runtime_api;
+pub mod template;
+pub mod tokens;

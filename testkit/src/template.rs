@@ -1,0 +1,283 @@
+//! `template.yaml` as SAM's own transform expands it (`xtask/expand-template.py`, what
+//! `sam validate` does, offline) for one set of parameter values, with what SAM leaves to
+//! CloudFormation (parameters, conditions, `Fn::If`, `AWS::NoValue`) resolved here as
+//! CloudFormation would: a [`Deployment`], for the template's checks to read.
+//!
+//! Also the way to run the virtualenv's tools ([`tool`], [`run`]) that those checks use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::paths::{root, venv_tool};
+
+/// The virtualenv's tool `name`, run from the repository's root with the virtualenv first on
+/// PATH and SAM's telemetry off.
+pub fn tool(name: &str) -> Command {
+    let venv_bin = venv_tool(name).parent().unwrap().to_path_buf();
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(&inherited)))
+            .unwrap();
+    let mut command = Command::new(venv_tool(name));
+    command
+        .current_dir(root())
+        .env("PATH", path)
+        .env("SAM_CLI_TELEMETRY", "0")
+        // Nothing here talks to AWS; never wait for an instance-metadata endpoint either.
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+/// Runs `command` and returns its output; a failure fails the caller, with everything it printed.
+pub fn run(mut command: Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The expanded template, resolved for one set of parameter values.
+pub struct Deployment {
+    /// The parameter values: the overrides, then the template's defaults.
+    pub params: BTreeMap<String, String>,
+    /// Each condition's value for these parameters.
+    pub conditions: BTreeMap<String, bool>,
+    /// The resources CloudFormation would create, with `Ref`s to parameters, `Fn::If` and
+    /// `AWS::NoValue` resolved; `Ref`s to resources, `Fn::GetAtt` and `Fn::Sub` kept.
+    pub resources: BTreeMap<String, Value>,
+    /// The stack's outputs, resolved likewise.
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// A scalar as text: a string as it is, anything else as its JSON.
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Deployment {
+    /// Expands template.yaml with SAM's transform for these parameter overrides (`Name`,
+    /// `value`), as `sam deploy --parameter-overrides` would pass them.
+    pub fn expand(overrides: &[(&str, &str)]) -> Deployment {
+        let mut command = tool("python");
+        command.arg("xtask/expand-template.py");
+        command.args(overrides.iter().map(|(k, v)| format!("{k}={v}")));
+        let output = run(command);
+        let expanded: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+
+        let mut params: BTreeMap<String, String> = expanded["Parameters"]
+            .as_object()
+            .expect("the expanded template has parameters")
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), text(p.get("Default")?))))
+            .collect();
+        for (name, value) in overrides {
+            params.insert(name.to_string(), value.to_string());
+        }
+        for (name, value) in &params {
+            if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
+                assert!(
+                    allowed.contains(&json!(value)),
+                    "{name}={value} is not among {allowed:?}"
+                );
+            }
+        }
+        let mut deployment = Deployment {
+            params,
+            conditions: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        };
+        let conditions = expanded["Conditions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, condition) in &conditions {
+            let value = deployment.condition(condition, &conditions);
+            deployment.conditions.insert(name.clone(), value);
+        }
+        for (name, resource) in expanded["Resources"].as_object().unwrap() {
+            if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
+                && !deployment.conditions[condition]
+            {
+                continue;
+            }
+            let resolved = deployment.resolve(resource).unwrap();
+            deployment.resources.insert(name.clone(), resolved);
+        }
+        for (name, output) in expanded["Outputs"].as_object().unwrap() {
+            let resolved = deployment.resolve(&output["Value"]).unwrap();
+            deployment.outputs.insert(name.clone(), resolved);
+        }
+        deployment
+    }
+
+    /// The value of `condition` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` or a named
+    /// `Condition` among `all`).
+    fn condition(&self, condition: &Value, all: &serde_json::Map<String, Value>) -> bool {
+        let args = |f: &str| condition[f].as_array().unwrap().clone();
+        if condition.get("Fn::Equals").is_some() {
+            let [a, b] = <[Value; 2]>::try_from(args("Fn::Equals")).unwrap();
+            text(&self.resolve(&a).unwrap()) == text(&self.resolve(&b).unwrap())
+        } else if condition.get("Fn::Not").is_some() {
+            !self.condition(&args("Fn::Not")[0], all)
+        } else if condition.get("Fn::And").is_some() {
+            args("Fn::And").iter().all(|c| self.condition(c, all))
+        } else if condition.get("Fn::Or").is_some() {
+            args("Fn::Or").iter().any(|c| self.condition(c, all))
+        } else if let Some(name) = condition.get("Condition").and_then(Value::as_str) {
+            self.condition(&all[name], all)
+        } else {
+            panic!("unsupported condition {condition}")
+        }
+    }
+
+    /// `value` with parameters, `Fn::If` and `AWS::NoValue` resolved; `None` stands for
+    /// `AWS::NoValue`.
+    pub fn resolve(&self, value: &Value) -> Option<Value> {
+        match value {
+            Value::Object(map) => {
+                if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref")) {
+                    if name == "AWS::NoValue" {
+                        return None;
+                    }
+                    if let Some(param) = self.params.get(name) {
+                        return Some(Value::String(param.clone()));
+                    }
+                    return Some(value.clone());
+                }
+                if let (1, Some(Value::Array(args))) = (map.len(), map.get("Fn::If")) {
+                    let condition = args[0].as_str().unwrap();
+                    let chosen = if self.conditions[condition] {
+                        &args[1]
+                    } else {
+                        &args[2]
+                    };
+                    return self.resolve(chosen);
+                }
+                Some(Value::Object(
+                    map.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), self.resolve(v)?)))
+                        .collect(),
+                ))
+            }
+            Value::Array(items) => Some(Value::Array(
+                items.iter().filter_map(|v| self.resolve(v)).collect(),
+            )),
+            other => Some(other.clone()),
+        }
+    }
+
+    /// The resources of CloudFormation type `kind`, by logical id.
+    pub fn of_type(&self, kind: &str) -> Vec<(&String, &Value)> {
+        self.resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == kind)
+            .collect()
+    }
+
+    /// The logical id of the function built from `binary`.
+    pub fn function(&self, binary: &str) -> &str {
+        let found: Vec<_> = self
+            .of_type("AWS::Lambda::Function")
+            .into_iter()
+            .filter(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
+            .collect();
+        assert_eq!(found.len(), 1, "exactly one function builds {binary}");
+        found[0].0
+    }
+
+    /// The properties of the resource `logical_id`.
+    pub fn properties(&self, logical_id: &str) -> &Value {
+        &self.resources[logical_id]["Properties"]
+    }
+
+    /// The environment variables of the function built from `binary`.
+    pub fn environment(&self, binary: &str) -> BTreeMap<String, Value> {
+        let env = &self.properties(self.function(binary))["Environment"]["Variables"];
+        env.as_object()
+            .map(|vars| vars.clone().into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// The properties of the IAM role the function built from `binary` runs as.
+    pub fn role_of(&self, binary: &str) -> &Value {
+        let role = &self.properties(self.function(binary))["Role"];
+        let role_id = role["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{binary}'s role is not one of the template's: {role}"));
+        assert_eq!(self.resources[role_id]["Type"], "AWS::IAM::Role");
+        self.properties(role_id)
+    }
+
+    /// The REST API's OpenAPI definition.
+    pub fn api_body(&self) -> &Value {
+        let apis = self.of_type("AWS::ApiGateway::RestApi");
+        assert_eq!(apis.len(), 1, "one REST API");
+        &apis[0].1["Properties"]["Body"]
+    }
+
+    /// The REST API's logical id.
+    pub fn api_id(&self) -> &str {
+        self.of_type("AWS::ApiGateway::RestApi")[0].0
+    }
+
+    /// What names the HS256 secret: the `JwtSecretArn` parameter, or a `Ref` to the secret the
+    /// template creates when it is empty.
+    pub fn secret_arn(&self) -> Value {
+        let name = &self.params["JwtSecretArn"];
+        if name.is_empty() {
+            json!({"Ref": "JwtSecret"})
+        } else {
+            json!(name)
+        }
+    }
+}
+
+/// Every logical id `value` refers to through `Ref`, `Fn::GetAtt` or a `${Id...}` in `Fn::Sub`.
+pub fn references(value: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(id)) = map.get("Ref") {
+                    found.insert(id.clone());
+                }
+                if let Some(Value::String(id)) = map.get("Fn::GetAtt").and_then(|a| a.get(0)) {
+                    found.insert(id.clone());
+                }
+                let sub = map.get("Fn::Sub").map(|s| s.get(0).unwrap_or(s));
+                if let Some(Value::String(template)) = sub {
+                    for part in template.split("${").skip(1) {
+                        let var = part.split('}').next().unwrap_or_default();
+                        found.insert(var.split('.').next().unwrap_or_default().to_owned());
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A list as it is, anything else as a list of one: IAM accepts both forms.
+pub fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}

@@ -1,0 +1,100 @@
+//! Both authorizers' request path: verification alone, and the whole handler (event JSON in,
+//! response JSON out), as `main` builds them.
+//!
+//! Both are built by [`testkit::authorizers`]; Cognito's key set is served from a `file://` URL
+//! and fetched once, as at cold start, so what is measured is the per-request work with a warm key
+//! cache. Nothing here waits (HS256 never does, Cognito not with its keys cached), so
+//! `now_or_never` completes each call without a runtime.
+
+use std::hint::black_box;
+
+use authorizer_core::{Authorizer, Verifier};
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::FutureExt as _;
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+use testkit::authorizers;
+use testkit::events::token_event;
+use testkit::keys::Key;
+use testkit::tokens::{hs, now, rs256};
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+const SECRET: &str = "benchmark-secret-of-at-least-32-bytes!";
+const ISSUER: &str = "https://petstore.example/demo";
+const POOL: &str = "eu-west-1_BenchPool1";
+const CLIENT: &str = "bench-app-client";
+const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
+
+/// Alice, an admin, with a custom token.
+fn hs256_token() -> String {
+    let claims = json!({
+        "sub": "alice", "groups": ["admin"], "iss": ISSUER, "username": "alice",
+        "email": "alice@example.com", "iat": now(), "exp": now() + 86_400,
+    });
+    hs(Algorithm::HS256, SECRET, &claims)
+}
+
+/// Alice's access token, as Cognito issues it, signed with the pool's key.
+fn cognito_token() -> String {
+    let claims = json!({
+        "sub": "a1a1a1a1-0000-4000-8000-000000000001", "cognito:groups": ["admin"],
+        "iss": format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"),
+        "client_id": CLIENT, "token_use": "access", "username": "alice",
+        "scope": "aws.cognito.signin.user.admin", "iat": now(), "exp": now() + 86_400,
+    });
+    rs256(Key::Ours, "ours-key", &claims)
+}
+
+/// The TOKEN event of Alice calling `POST /pets` with `token`.
+fn event(token: &str) -> String {
+    token_event(API, "POST", token)
+}
+
+/// What the runtime does with an event: the handler, then the response's JSON.
+fn handle<V: Verifier + Sync>(authorizer: &Authorizer<V>, event: &str) -> Vec<u8> {
+    let response = authorizer.authorize(event).now_or_never().unwrap();
+    serde_json::to_vec(&response.unwrap()).unwrap()
+}
+
+/// `<name>/verify` and `<name>/handler`.
+fn bench_paths<V: Verifier + Sync>(
+    c: &mut Criterion,
+    name: &str,
+    authorizer: &Authorizer<V>,
+    token: &str,
+) {
+    let verify = |token: &str| authorizer.verifier.verify(token).now_or_never().unwrap();
+    assert!(verify(token).is_ok(), "{name}: the token must verify");
+    c.bench_function(&format!("{name}/verify"), |b| {
+        b.iter(|| verify(black_box(token)))
+    });
+    let event = event(token);
+    c.bench_function(&format!("{name}/handler"), |b| {
+        b.iter(|| handle(authorizer, black_box(&event)))
+    });
+}
+
+fn bench(c: &mut Criterion) {
+    let hs256 = authorizers::hs256(SECRET, &[("JWT_ISSUER", ISSUER)]);
+    let token = hs256_token();
+    bench_paths(c, "hs256", &hs256, &token);
+    let cognito = authorizers::cognito(POOL, CLIENT);
+    bench_paths(c, "cognito", &cognito, &cognito_token());
+    // Every request above found its key in the cache.
+    assert_eq!(cognito.verifier.key_cache().fetch_count(), 1);
+
+    // What a deployment adds: the JSON log line, formatted but written nowhere.
+    let logs = tracing_subscriber::fmt()
+        .json()
+        .without_time()
+        .with_writer(std::io::sink)
+        .finish();
+    let _logging = logs.set_default();
+    let event = event(&token);
+    c.bench_function("hs256/handler_logged", |b| {
+        b.iter(|| handle(&hs256, black_box(&event)))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
