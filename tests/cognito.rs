@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use testkit::env::{owned, with};
-use testkit::events::token_event;
+use testkit::events::{in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass, peak_rss_kib};
 use testkit::keys::{Key, key_set};
 use testkit::keyserver::{Behaviour, KeyServer};
@@ -16,6 +16,7 @@ use testkit::reply::{Reply, outcome};
 use testkit::tokens::{Parts, b64, forgeries, now, patched, rs256};
 
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
+const HTTP_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore02/$default";
 const POOL: &str = "eu-west-1_TestPool1";
 const CLIENT: &str = "test-app-client";
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1";
@@ -61,6 +62,7 @@ fn id_and_access_tokens_get_the_pet_store_rules() {
         let alice = sign(&token("alice", &["admin"]));
         let bob = sign(&token("bob", &[]));
         function.assert_pet_store_rules(API, &alice, &bob);
+        function.assert_pet_store_rules_on_http_apis(HTTP_API, &alice, &bob);
     }
     let Reply::Response(response) = function.invoke(&event(&sign(&id("alice", &["admin"])), "GET"))
     else {
@@ -213,13 +215,13 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     function.assert_each_refused(
         tokens
             .iter()
-            .map(|(name, token)| (*name, event(token, "POST"))),
+            .flat_map(|(name, token)| in_every_shape(name, token, API, HTTP_API)),
     );
     function.assert_still_serves(&event(&valid, "POST"), "200 allows GET /pets, POST /pets");
     let logs = function.logs();
     let mut all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
     all.push(&valid);
-    assert_logs_are_clean(&logs, &all, tokens.len());
+    assert_logs_are_clean(&logs, &all, 3 * tokens.len());
     for reason in [
         "wrong_algorithm",
         "bad_signature",

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use testkit::env::{owned, with};
-use testkit::events::token_event;
+use testkit::events::{http_event, in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass};
 use testkit::logs::assert_logs_are_clean;
 use testkit::moto::Moto;
@@ -14,6 +14,7 @@ use testkit::reply::{Reply, outcome};
 use testkit::tokens::{Parts, b64, forgeries, hs, now, patched};
 
 const API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod";
+const HTTP_API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore02/$default";
 const SECRET: &str = "e2e-secret-that-is-at-least-32-bytes-long";
 const ISSUER: &str = "https://issuer.e2e";
 
@@ -54,6 +55,44 @@ fn alice_may_add_pets_and_bob_may_only_list_them() {
         "200 allows GET /pets, POST /pets"
     );
     function.assert_pet_store_rules(API, &alice, &bob);
+    function.assert_pet_store_rules_on_http_apis(HTTP_API, &alice, &bob);
+}
+
+#[test]
+fn http_apis_get_a_simple_answer_or_a_cache_safe_policy() {
+    let alice = hs(Algorithm::HS256, SECRET, &claims("alice", &["admin"]));
+    let bearer = json!({"authorization": format!("Bearer {alice}")});
+    let mut simple = start(&[]);
+    let Reply::Response(answer) = simple.invoke(&http_event(HTTP_API, "GET", bearer.clone()))
+    else {
+        panic!()
+    };
+    assert_eq!(
+        answer,
+        json!({"isAuthorized": true, "context": {"sub": "alice", "groups": "admin"}})
+    );
+
+    let mut iam = start(&[("HTTP_API_RESPONSE", "iam")]);
+    let Reply::Response(answer) = iam.invoke(&http_event(HTTP_API, "GET", bearer)) else {
+        panic!()
+    };
+    assert_eq!(answer["principalId"], "alice");
+    assert!(answer.get("usageIdentifierKey").is_none(), "{answer}");
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Resource"],
+        json!([
+            format!("{HTTP_API}/GET/pets"),
+            format!("{HTTP_API}/POST/pets")
+        ])
+    );
+    assert_eq!(
+        outcome(&iam.invoke(&http_event(
+            HTTP_API,
+            "POST",
+            json!({"authorization": format!("Bearer {}", hs(Algorithm::HS256, SECRET, &claims("bob", &[])))})
+        ))),
+        "403 allows GET /pets"
+    );
 }
 
 #[test]
@@ -189,7 +228,7 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     function.assert_each_refused(
         tokens
             .iter()
-            .map(|(name, token)| (*name, event(token, "POST"))),
+            .flat_map(|(name, token)| in_every_shape(name, token, API, HTTP_API)),
     );
 
     let events = [
@@ -212,6 +251,35 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
             "REQUEST without requestContext",
             json!({"type": "REQUEST", "methodArn": format!("{API}/GET/pets"), "headers": {"Authorization": valid}}),
         ),
+        (
+            "HTTP 2.0 without routeArn",
+            json!({"version": "2.0", "type": "REQUEST", "headers": {"authorization": valid}}),
+        ),
+        (
+            "HTTP 2.0 with an identitySource that is not an array",
+            json!({"version": "2.0", "type": "REQUEST", "routeArn": format!("{HTTP_API}/GET/pets"),
+                   "identitySource": valid, "headers": {"authorization": valid}}),
+        ),
+        (
+            "HTTP 2.0 with headers that are not an object",
+            json!({"version": "2.0", "type": "REQUEST", "routeArn": format!("{HTTP_API}/GET/pets"),
+                   "headers": [["authorization", valid]]}),
+        ),
+        (
+            "HTTP 2.0 with a header that is not a string",
+            json!({"version": "2.0", "type": "REQUEST", "routeArn": format!("{HTTP_API}/GET/pets"),
+                   "headers": {"authorization": valid, "x-count": 2}}),
+        ),
+        (
+            "HTTP with an unknown version",
+            json!({"version": "3.0", "type": "REQUEST", "routeArn": format!("{HTTP_API}/GET/pets"),
+                   "headers": {"authorization": valid}}),
+        ),
+        (
+            "HTTP 1.0 without methodArn",
+            json!({"version": "1.0", "type": "REQUEST", "headers": {"authorization": valid},
+                   "requestContext": {"stage": "$default"}}),
+        ),
     ];
     function.assert_each_refused(
         events
@@ -222,7 +290,7 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     function.assert_still_serves(&event(&valid, "POST"), "200 allows GET /pets, POST /pets");
     let mut all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
     all.push(&valid);
-    assert_logs_are_clean(&function.logs(), &all, tokens.len() + events.len());
+    assert_logs_are_clean(&function.logs(), &all, 3 * tokens.len() + events.len());
     assert!(
         !function.logs().contains(SECRET),
         "the secret reached the logs"

@@ -19,6 +19,8 @@ const COGNITO: &str = "authorizer-cognito";
 const HS256: &str = "authorizer-hs256";
 const NOOP_CORS: &str = "noop-cors";
 const BINARIES: [&str; 3] = [COGNITO, HS256, NOOP_CORS];
+/// The logical id of the HTTP API's stand-in backend, an inline function.
+const PETS_HTTP: &str = "PetsHttpFunction";
 
 const EXISTING_SECRET: &str =
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/hs256-AbCdEf";
@@ -129,10 +131,7 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
             ttl,
             "{case}: the result TTL"
         );
-        let called: Vec<String> = references(&authorizer["authorizerUri"])
-            .into_iter()
-            .filter(|id| d.resources.contains_key(id))
-            .collect();
+        let called = called(d, &authorizer["authorizerUri"]);
         assert_eq!(
             called,
             [guard_fn],
@@ -190,16 +189,7 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
     );
 
     // API Gateway may invoke the guarding authorizer, as an authorizer of this API.
-    let may_invoke = |function: &str, source: &str| {
-        d.of_type("AWS::Lambda::Permission").iter().any(|(_, p)| {
-            let p = &p["Properties"];
-            p["Action"] == "lambda:InvokeFunction"
-                && p["Principal"] == "apigateway.amazonaws.com"
-                && references(&p["FunctionName"]).contains(function)
-                && references(&p["SourceArn"]).contains(d.api_id())
-                && p["SourceArn"].to_string().contains(source)
-        })
-    };
+    let may_invoke = |function: &str, source: &str| may_invoke(d, function, d.api_id(), source);
     assert!(
         may_invoke(guard_fn, "/authorizers/*"),
         "{case}: no permission for API Gateway to invoke {guard}"
@@ -217,10 +207,7 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
     assert_eq!(integration["type"], "aws_proxy", "{case}: OPTIONS /pets");
     assert_eq!(integration["httpMethod"], "POST", "{case}: OPTIONS /pets");
     let cors_fn = d.function(NOOP_CORS);
-    let called: Vec<String> = references(&integration["uri"])
-        .into_iter()
-        .filter(|id| d.resources.contains_key(id))
-        .collect();
+    let called = called(d, &integration["uri"]);
     assert_eq!(called, [cors_fn], "{case}: OPTIONS /pets calls noop-cors");
     assert!(
         may_invoke(cors_fn, "/OPTIONS/pets"),
@@ -260,18 +247,34 @@ fn check_functions(d: &Deployment, arch: &str, case: &str) {
     let functions = d.of_type("AWS::Lambda::Function");
     let built: BTreeSet<_> = functions
         .iter()
-        .map(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap())
+        .filter_map(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str())
         .collect();
-    assert_eq!(built, BTreeSet::from(BINARIES), "{case}: three functions");
+    assert_eq!(
+        built,
+        BTreeSet::from(BINARIES),
+        "{case}: three Rust functions"
+    );
     for (id, function) in functions {
-        assert_eq!(
-            function["Metadata"]["BuildMethod"], "rust-cargolambda",
-            "{id}"
-        );
         let p = &function["Properties"];
+        if id == PETS_HTTP {
+            // The HTTP API's stand-in backend: inline Python, nothing to build.
+            assert!(
+                p["Runtime"].as_str().unwrap().starts_with("python3."),
+                "{case}"
+            );
+            assert!(
+                p["Code"]["ZipFile"].as_str().is_some(),
+                "{case}: inline code"
+            );
+        } else {
+            assert_eq!(
+                function["Metadata"]["BuildMethod"], "rust-cargolambda",
+                "{id}"
+            );
+            assert_eq!(p["Runtime"], "provided.al2023", "{case}: {id}");
+            assert_eq!(p["Handler"], "bootstrap", "{case}: {id}");
+        }
         assert_eq!(p["Architectures"], json!([arch]), "{case}: {id}");
-        assert_eq!(p["Runtime"], "provided.al2023", "{case}: {id}");
-        assert_eq!(p["Handler"], "bootstrap", "{case}: {id}");
         assert_eq!(p["MemorySize"], 128, "{case}: {id}");
         assert!(
             p["Timeout"].as_u64().is_some_and(|t| t <= 10),
@@ -431,11 +434,38 @@ fn existing_user_pool_and_secret_are_used_as_given() {
     check_roles(&d);
 }
 
+/// The template's resources that `value` (an integration's or authorizer's URI) refers to.
+fn called(d: &Deployment, value: &Value) -> Vec<String> {
+    references(value)
+        .into_iter()
+        .filter(|id| d.resources.contains_key(id))
+        .collect()
+}
+
+/// Whether API Gateway may invoke `function` for the API `api`, from a source ARN holding `source`.
+fn may_invoke(d: &Deployment, function: &str, api: &str, source: &str) -> bool {
+    d.of_type("AWS::Lambda::Permission").iter().any(|(_, p)| {
+        let p = &p["Properties"];
+        p["Action"] == "lambda:InvokeFunction"
+            && p["Principal"] == "apigateway.amazonaws.com"
+            && references(&p["FunctionName"]).contains(function)
+            && references(&p["SourceArn"]).contains(api)
+            && p["SourceArn"].to_string().contains(source)
+    })
+}
+
+/// Whether the deployment has a function built from `binary`.
+fn builds(d: &Deployment, binary: &str) -> bool {
+    d.of_type("AWS::Lambda::Function")
+        .iter()
+        .any(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
+}
+
 /// Least privilege: every function may log and trace; hs256 may also read its one secret.
 fn check_roles(d: &Deployment) {
     assert_eq!(
         d.of_type("AWS::IAM::Role").len(),
-        3,
+        d.of_type("AWS::Lambda::Function").len(),
         "one role per function"
     );
     for kind in [
@@ -445,7 +475,7 @@ fn check_roles(d: &Deployment) {
     ] {
         assert!(d.of_type(kind).is_empty(), "no {kind}");
     }
-    for binary in BINARIES {
+    for binary in BINARIES.into_iter().filter(|binary| builds(d, binary)) {
         let role = d.role_of(binary);
         let trust = &role["AssumeRolePolicyDocument"]["Statement"];
         assert_eq!(
@@ -492,6 +522,214 @@ fn check_roles(d: &Deployment) {
             "hs256: exactly the secret's ARN"
         );
         assert!(statement.get("NotAction").is_none() && statement.get("NotResource").is_none());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP API
+
+#[test]
+fn the_http_api_is_guarded_by_the_chosen_authorizer_and_caches_per_route() {
+    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
+        for response in ["simple", "iam"] {
+            for ttl in ["0", "300"] {
+                let d = Deployment::expand(&[
+                    ("Authorizer", authorizer),
+                    ("HttpApiResponse", response),
+                    ("AuthorizerTtlSeconds", ttl),
+                ]);
+                let case = format!("Authorizer={authorizer} HttpApiResponse={response} TTL={ttl}");
+                check_http_api(&d, guard, response, ttl, &case);
+                assert_eq!(unsafe_http_caches(&d), Vec::<String>::new(), "{case}");
+            }
+        }
+    }
+}
+
+fn check_http_api(d: &Deployment, guard: &str, response: &str, ttl: &str, case: &str) {
+    let (api_id, body) = d.http_api();
+    let guard_fn = d.function(guard);
+    let schemes = body["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes.len(), 1, "{case}: one authorizer: {schemes:?}");
+    let (scheme, definition) = schemes.iter().next().unwrap();
+    let authorizer = &definition["x-amazon-apigateway-authorizer"];
+    assert_eq!(authorizer["type"], "request", "{case}");
+    assert_eq!(
+        authorizer["authorizerPayloadFormatVersion"], "2.0",
+        "{case}"
+    );
+    assert_eq!(
+        authorizer["enableSimpleResponses"],
+        json!(response == "simple"),
+        "{case}"
+    );
+    assert_eq!(
+        text(&authorizer["authorizerResultTtlInSeconds"]),
+        ttl,
+        "{case}"
+    );
+    assert_eq!(
+        authorizer["identitySource"],
+        json!(["$request.header.Authorization", "$context.routeKey"]),
+        "{case}"
+    );
+    let called = called(d, &authorizer["authorizerUri"]);
+    assert_eq!(
+        called,
+        [guard_fn],
+        "{case}: the HTTP API is guarded by {guard}"
+    );
+    assert_eq!(
+        d.environment(guard)["HTTP_API_RESPONSE"],
+        json!(response),
+        "{case}: the authorizer answers as the API expects"
+    );
+    assert!(
+        may_invoke(d, guard_fn, api_id, "/authorizers/"),
+        "{case}: API Gateway may invoke {guard} as the HTTP API's authorizer"
+    );
+
+    let pets = body["paths"]["/pets"].as_object().unwrap();
+    assert_eq!(
+        pets.keys().collect::<Vec<_>>(),
+        ["get", "post"],
+        "{case}: API Gateway answers OPTIONS itself"
+    );
+    for (method, operation) in pets {
+        assert_eq!(
+            operation["security"],
+            json!([{scheme.as_str(): []}]),
+            "{case}: {method} /pets"
+        );
+        let integration = &operation["x-amazon-apigateway-integration"];
+        assert_eq!(integration["type"], "aws_proxy", "{case}: {method}");
+        assert_eq!(
+            integration["payloadFormatVersion"], "2.0",
+            "{case}: {method}"
+        );
+        assert!(
+            references(&integration["uri"]).contains(PETS_HTTP),
+            "{case}: {method} /pets calls the demo backend"
+        );
+    }
+    let role = &d.resources[d.properties(PETS_HTTP)["Role"]["Fn::GetAtt"][0]
+        .as_str()
+        .unwrap()]["Properties"];
+    assert!(
+        role.get("Policies").is_none(),
+        "{case}: the backend needs no permission"
+    );
+
+    // CORS: API Gateway answers preflights and adds the headers, to 401 and 403 as well.
+    let cors = &body["x-amazon-apigateway-cors"];
+    assert_eq!(cors["allowOrigins"], json!(["*"]), "{case}");
+    for (list, item) in [
+        ("allowHeaders", "Authorization"),
+        ("allowMethods", "GET"),
+        ("allowMethods", "POST"),
+    ] {
+        assert!(
+            cors[list].as_array().unwrap().contains(&json!(item)),
+            "{case}: {list} lacks {item}"
+        );
+    }
+    let url = d.outputs["PetsHttpUrl"].to_string();
+    assert!(
+        url.contains("https://${")
+            && url.contains(".execute-api.${AWS::Region}.${AWS::URLSuffix}/pets"),
+        "{case}: PetsHttpUrl is {url}"
+    );
+}
+
+/// The HTTP API authorizers whose cached answers would leak across routes: simple responses
+/// (a decision about one route) cached without the route among the identity sources. HTTP APIs
+/// reuse a cached answer for every route the authorizer guards.
+fn unsafe_http_caches(d: &Deployment) -> Vec<String> {
+    let mut unsafe_ = Vec::new();
+    for (api, definition) in d.of_type("AWS::ApiGatewayV2::Api") {
+        let schemes = definition["Properties"]["Body"]["components"]["securitySchemes"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, scheme) in schemes {
+            let authorizer = &scheme["x-amazon-apigateway-authorizer"];
+            let simple = authorizer["enableSimpleResponses"] == json!(true);
+            let caches = text(&authorizer["authorizerResultTtlInSeconds"]) != "0";
+            let per_route =
+                as_list(&authorizer["identitySource"]).contains(&json!("$context.routeKey"));
+            if simple && caches && !per_route {
+                unsafe_.push(format!("{api}: {name}"));
+            }
+        }
+    }
+    for (id, authorizer) in d.of_type("AWS::ApiGatewayV2::Authorizer") {
+        let p = &authorizer["Properties"];
+        let simple = p["EnableSimpleResponses"] == json!(true);
+        let caches = text(&p["AuthorizerResultTtlInSeconds"]) != "0";
+        let per_route = as_list(&p["IdentitySource"]).contains(&json!("$context.routeKey"));
+        if simple && caches && !per_route {
+            unsafe_.push(id.clone());
+        }
+    }
+    unsafe_
+}
+
+#[test]
+fn a_simple_answer_cached_without_the_route_is_caught() {
+    let template = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let unsafe_template = template.replace("              Context: [routeKey]\n", "");
+    assert_ne!(
+        unsafe_template, template,
+        "the template names the route key"
+    );
+    let path = target_dir().join("template-without-route-key.yaml");
+    std::fs::write(&path, unsafe_template).unwrap();
+    let d = Deployment::expand_template(&path, &[]);
+    assert_eq!(
+        unsafe_http_caches(&d),
+        ["PetStoreHttpApi: PetStoreAuthorizer"]
+    );
+    // With caching off, or with policies, the same identity sources are safe.
+    let off = Deployment::expand_template(&path, &[("AuthorizerTtlSeconds", "0")]);
+    assert!(unsafe_http_caches(&off).is_empty());
+    let iam = Deployment::expand_template(&path, &[("HttpApiResponse", "iam")]);
+    assert!(unsafe_http_caches(&iam).is_empty());
+}
+
+#[test]
+fn the_apis_parameter_deploys_the_rest_api_the_http_api_or_both() {
+    for (apis, rest, http) in [
+        ("rest", true, false),
+        ("http", false, true),
+        ("both", true, true),
+    ] {
+        let d = Deployment::expand(&[("Apis", apis)]);
+        assert_eq!(
+            !d.of_type("AWS::ApiGateway::RestApi").is_empty(),
+            rest,
+            "{apis}"
+        );
+        assert_eq!(
+            !d.of_type("AWS::ApiGatewayV2::Api").is_empty(),
+            http,
+            "{apis}"
+        );
+        assert_eq!(d.outputs.contains_key("PetsUrl"), rest, "{apis}");
+        assert_eq!(d.outputs.contains_key("PetsHttpUrl"), http, "{apis}");
+        assert_eq!(
+            d.resources.contains_key(PETS_HTTP),
+            http,
+            "{apis}: the HTTP backend"
+        );
+        let noop_cors = d
+            .of_type("AWS::Lambda::Function")
+            .iter()
+            .any(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == NOOP_CORS);
+        assert_eq!(
+            noop_cors, rest,
+            "{apis}: noop-cors serves the REST API only"
+        );
+        check_roles(&d);
     }
 }
 

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use authorizer_core::answer::{Answer, Decision};
+use authorizer_core::answer::{Answer, AnswerShape, Decision, HttpApiResponse};
 use authorizer_core::event::AuthorizerRequest;
 use authorizer_core::{AccessRules, Principal};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,6 +26,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("event/request", |b| {
         b.iter(|| AuthorizerRequest::from_json(black_box(&request_event)).unwrap())
     });
+    let http_event = sample("http-v2-admin-post.json");
+    c.bench_function("event/http_v2", |b| {
+        b.iter(|| AuthorizerRequest::from_json(black_box(&http_event)).unwrap())
+    });
 
     let request = AuthorizerRequest::from_json(&token_event).unwrap();
     let principal = Principal {
@@ -39,7 +43,7 @@ fn bench(c: &mut Criterion) {
     let grants = rules.grants_for(&principal);
     let decision = Decision::of(&grants, &request.method_arn);
     let response = Answer::new(
-        request.shape,
+        request.shape.answer_shape(HttpApiResponse::Simple),
         &principal,
         &grants,
         &request.method_arn,
@@ -47,6 +51,16 @@ fn bench(c: &mut Criterion) {
     );
     c.bench_function("response/serialize", |b| {
         b.iter(|| serde_json::to_vec(black_box(&response)).unwrap())
+    });
+    let simple = Answer::new(
+        AnswerShape::Simple,
+        &principal,
+        &grants,
+        &request.method_arn,
+        decision,
+    );
+    c.bench_function("response/serialize_simple", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&simple)).unwrap())
     });
 }
 

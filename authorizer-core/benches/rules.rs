@@ -4,8 +4,7 @@
 //! `ACCESS_RULES` is parsed once, but `grants_for` and the answer run on every request, so their
 //! cost must stay small however many rules a deployment lists.
 
-use authorizer_core::answer::{Answer, Decision};
-use authorizer_core::event::EventShape;
+use authorizer_core::answer::{Answer, AnswerShape, Decision};
 use authorizer_core::{AccessRules, MethodArn, Principal};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
@@ -55,7 +54,7 @@ fn principal() -> Principal {
 fn answer(principal: &Principal, arn: &MethodArn, rules: &AccessRules) -> Answer {
     let grants = rules.grants_for(principal);
     let decision = Decision::of(&grants, arn);
-    Answer::new(EventShape::RestToken, principal, &grants, arn, decision)
+    Answer::new(AnswerShape::RestPolicy, principal, &grants, arn, decision)
 }
 
 fn bench(c: &mut Criterion) {

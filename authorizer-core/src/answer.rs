@@ -1,14 +1,21 @@
-//! The last step of a request: the answer API Gateway reads, in the shape the event calls for.
+//! The last step of a request: the answer API Gateway reads, in the shape the event calls for
+//! ([`AnswerShape`]).
 //!
-//! For REST APIs the answer is an IAM policy ([`Answer::Policy`]). API Gateway caches it per token
-//! (300 s by default) and reuses it for the caller's next requests, whatever method they call. The
-//! policy therefore depends only on the principal: it allows every method the principal's grants
-//! cover in the calling API, not just the method at hand — a policy for the one method would hand
-//! the caller false 403s on the next. When the method at hand is not granted, an explicit Deny for
-//! it makes API Gateway answer 403.
+//! For REST APIs, and for HTTP APIs unless they ask for simple responses, the answer is an IAM
+//! policy. API Gateway caches it per token (REST: 300 s by default) and reuses it for the
+//! caller's next requests, whatever method or route they call. The policy therefore depends only
+//! on the principal: it allows every method the principal's grants cover in the calling API and
+//! stage, not just the method at hand — a policy for the one method would hand the caller false
+//! 403s on the next. When the method at hand is not granted, an explicit Deny for it makes API
+//! Gateway answer 403.
+//!
+//! An HTTP API's simple response (`{"isAuthorized": …}`) is a decision about the one route
+//! called: it is only safe to cache when the route is part of the cache key (the template puts
+//! `$context.routeKey` among the identity sources).
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde::{Deserialize, Serialize};
@@ -22,12 +29,53 @@ use crate::rules::Grant;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
-    /// An IAM policy with the caller's grants in this API and stage (REST APIs).
+    /// An IAM policy with the caller's grants in this API and stage, for a REST API.
     Policy(PolicyResponse),
+    /// The same policy for an HTTP API, whose answer has no `usageIdentifierKey`.
+    HttpPolicy(HttpPolicyResponse),
+    /// An HTTP API's simple response: whether the route called is granted.
+    Simple(SimpleResponse),
 }
 
-/// The IAM policy answer, with the [`Context`] for the integration.
+/// The IAM policy answer of a REST API, with the [`Context`] for the integration.
 pub type PolicyResponse = ApiGatewayCustomAuthorizerResponse<Context>;
+/// The IAM policy answer of an HTTP API.
+pub type HttpPolicyResponse = ApiGatewayV2CustomAuthorizerIamPolicyResponse<Context>;
+/// The simple answer of an HTTP API (payload format 2.0 only).
+pub type SimpleResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Context>;
+
+/// The shapes of answer API Gateway reads from an authorizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerShape {
+    /// [`Answer::Policy`].
+    RestPolicy,
+    /// [`Answer::HttpPolicy`].
+    HttpPolicy,
+    /// [`Answer::Simple`].
+    Simple,
+}
+
+/// How HTTP APIs are answered for payload format 2.0 (`HTTP_API_RESPONSE`); 1.0 always gets a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpApiResponse {
+    /// `simple` (the default): `{"isAuthorized": …}`, for authorizers with simple responses enabled.
+    Simple,
+    /// `iam`: the same principal-only, cache-safe IAM policy as for REST.
+    Iam,
+}
+
+impl EventShape {
+    /// The answer an event of this shape calls for.
+    pub fn answer_shape(self, http_api_response: HttpApiResponse) -> AnswerShape {
+        match (self, http_api_response) {
+            (EventShape::RestToken | EventShape::RestRequest, _) => AnswerShape::RestPolicy,
+            (EventShape::HttpV1, _) | (EventShape::HttpV2, HttpApiResponse::Iam) => {
+                AnswerShape::HttpPolicy
+            }
+            (EventShape::HttpV2, HttpApiResponse::Simple) => AnswerShape::Simple,
+        }
+    }
+}
 
 /// The `context` handed to the integration (`$context.authorizer.<key>`). API Gateway accepts only
 /// strings, numbers and booleans there, so lists are joined and absent values left out.
@@ -94,17 +142,35 @@ impl Decision {
 const INVOKE: &str = "execute-api:Invoke";
 
 impl Answer {
-    /// The answer for an event of `shape`, for a principal holding `grants`, calling `arn`.
+    /// The answer of `shape` for a principal holding `grants`, calling `arn`.
     pub fn new(
-        shape: EventShape,
+        shape: AnswerShape,
         principal: &Principal,
         grants: &[&Grant],
         arn: &MethodArn,
         decision: Decision,
     ) -> Self {
+        let context = Context::of(principal);
         match shape {
-            EventShape::RestToken | EventShape::RestRequest => {
-                Answer::Policy(policy(principal, grants, arn, decision))
+            AnswerShape::RestPolicy => {
+                let mut response = PolicyResponse::default();
+                response.principal_id = Some(principal.sub.clone());
+                response.policy_document = policy(grants, arn, decision);
+                response.context = context;
+                Answer::Policy(response)
+            }
+            AnswerShape::HttpPolicy => {
+                let mut response = HttpPolicyResponse::default();
+                response.principal_id = Some(principal.sub.clone());
+                response.policy_document = policy(grants, arn, decision);
+                response.context = context;
+                Answer::HttpPolicy(response)
+            }
+            AnswerShape::Simple => {
+                let mut response = SimpleResponse::default();
+                response.is_authorized = decision == Decision::Allow;
+                response.context = context;
+                Answer::Simple(response)
             }
         }
     }
@@ -113,11 +179,10 @@ impl Answer {
 /// Every grant as an Allow in the calling API and stage, and a Deny for the called method when
 /// it is not granted.
 fn policy(
-    principal: &Principal,
     grants: &[&Grant],
     arn: &MethodArn,
     decision: Decision,
-) -> PolicyResponse {
+) -> ApiGatewayCustomAuthorizerPolicy {
     let mut statements = Vec::with_capacity(2);
     if !grants.is_empty() {
         let resources = grants
@@ -129,16 +194,10 @@ fn policy(
     if decision == Decision::Deny {
         statements.push(statement(IamPolicyEffect::Deny, vec![arn.to_string()]));
     }
-
     let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
     policy.version = Some("2012-10-17".to_owned());
     policy.statement = statements;
-
-    let mut response = PolicyResponse::default();
-    response.principal_id = Some(principal.sub.clone());
-    response.policy_document = policy;
-    response.context = Context::of(principal);
-    response
+    policy
 }
 
 fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
@@ -168,7 +227,10 @@ mod tests {
         let grants = rules.grants_for(principal);
         let decision = Decision::of(&grants, arn);
         let Answer::Policy(policy) =
-            Answer::new(EventShape::RestToken, principal, &grants, arn, decision);
+            Answer::new(AnswerShape::RestPolicy, principal, &grants, arn, decision)
+        else {
+            unreachable!("a REST answer is a policy")
+        };
         (decision, policy)
     }
 
@@ -259,6 +321,96 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// What IAM decides for `arn` under `policy`: an explicit Deny wins, then any Allow.
+    fn iam_allows(policy: &ApiGatewayCustomAuthorizerPolicy, arn: &str) -> bool {
+        let matches = |effect: IamPolicyEffect| {
+            policy.statement.iter().any(|statement| {
+                statement.effect == effect
+                    && statement.resource.iter().any(|resource| {
+                        crate::rules::reference_match(resource.as_bytes(), arn.as_bytes())
+                    })
+            })
+        };
+        !matches(IamPolicyEffect::Deny) && matches(IamPolicyEffect::Allow)
+    }
+
+    #[test]
+    fn an_http_api_gets_a_simple_answer_or_a_policy_without_usage_key() {
+        let arn = MethodArn::parse(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/$default/POST/pets",
+        )
+        .unwrap();
+        let principal = Principal {
+            sub: "bob".into(),
+            groups: vec!["customer".into()],
+            ..Principal::default()
+        };
+        let rules = AccessRules::default();
+        let grants = rules.grants_for(&principal);
+        let decision = Decision::of(&grants, &arn);
+        let simple = Answer::new(AnswerShape::Simple, &principal, &grants, &arn, decision);
+        assert_eq!(
+            serde_json::to_value(simple).unwrap(),
+            json!({"isAuthorized": false, "context": {"sub": "bob", "groups": "customer"}})
+        );
+        let policy = Answer::new(AnswerShape::HttpPolicy, &principal, &grants, &arn, decision);
+        let policy = serde_json::to_value(policy).unwrap();
+        assert_eq!(policy["principalId"], "bob");
+        assert!(policy.get("usageIdentifierKey").is_none(), "{policy}");
+        assert_eq!(
+            policy["policyDocument"]["Statement"][1]["Resource"],
+            json!([arn.to_string()])
+        );
+        assert_eq!(
+            EventShape::HttpV2.answer_shape(HttpApiResponse::Simple),
+            AnswerShape::Simple
+        );
+        assert_eq!(
+            EventShape::HttpV2.answer_shape(HttpApiResponse::Iam),
+            AnswerShape::HttpPolicy
+        );
+        for shape in [EventShape::HttpV1, EventShape::RestRequest] {
+            assert_ne!(
+                shape.answer_shape(HttpApiResponse::Simple),
+                AnswerShape::Simple
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// For any rules, groups and route: the simple answer says yes exactly when IAM, given
+        /// the policy answer, would let the route's ARN through.
+        #[test]
+        fn the_simple_answer_agrees_with_the_policy(
+            rules in proptest::collection::btree_map(
+                "(\\*|group:(admin|staff))",
+                proptest::collection::vec("(GET|POST|\\*) /(pets|toys|\\*)(/\\*)?", 0..4),
+                0..3,
+            ),
+            groups in proptest::collection::vec("(admin|staff|other)", 0..3),
+            stage in "(\\$default|prod)",
+            called in "(GET|POST|DELETE|ANY)/(pets|toys)?(/[0-9])?",
+        ) {
+            let rules = AccessRules::from_json(&serde_json::to_string(&rules).unwrap()).unwrap();
+            let principal = Principal { sub: "p".into(), groups, ..Principal::default() };
+            let route = format!("arn:aws:execute-api:us-east-1:123456789012:abc123/{stage}/{called}");
+            let arn = MethodArn::parse(&route).unwrap();
+            let grants = rules.grants_for(&principal);
+            let decision = Decision::of(&grants, &arn);
+            let Answer::Simple(simple) =
+                Answer::new(AnswerShape::Simple, &principal, &grants, &arn, decision)
+            else {
+                unreachable!()
+            };
+            let Answer::HttpPolicy(policy) =
+                Answer::new(AnswerShape::HttpPolicy, &principal, &grants, &arn, decision)
+            else {
+                unreachable!()
+            };
+            proptest::prop_assert_eq!(simple.is_authorized, iam_allows(&policy.policy_document, &route));
         }
     }
 

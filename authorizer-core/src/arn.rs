@@ -1,4 +1,6 @@
-//! The `methodArn` of an authorizer event, parsed once into its parts.
+//! The `methodArn` of a REST API's authorizer event, or the `routeArn` of an HTTP API's, parsed
+//! once into its parts. Both have the same form; HTTP APIs add the `$default` stage and the `ANY`
+//! method.
 //!
 //! The policy we return may only grant methods of the API that called us, so the ARN's prefix
 //! (partition, region, account, API id, stage) is copied into every resource we grant. A prefix that
@@ -98,10 +100,11 @@ impl MethodArn {
             && account.bytes().all(|b| b.is_ascii_digit())
             && !api_id.is_empty()
             && api_id.bytes().all(|b| b.is_ascii_alphanumeric())
-            && !stage.is_empty()
-            && stage
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && (stage == "$default"
+                || !stage.is_empty()
+                    && stage
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
             && !method.is_empty()
             && method.bytes().all(|b| b.is_ascii_uppercase())
             && path.bytes().all(|b| b.is_ascii_graphic());
@@ -217,6 +220,39 @@ mod tests {
     }
 
     #[test]
+    fn reads_http_api_route_arns() {
+        for (text, method, path) in [
+            (
+                "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/pets",
+                "GET",
+                "pets",
+            ),
+            (
+                "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/ANY/pets/7",
+                "ANY",
+                "pets/7",
+            ),
+            (
+                "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/POST/",
+                "POST",
+                "",
+            ),
+        ] {
+            let arn = MethodArn::parse(text).unwrap();
+            assert_eq!((arn.method(), arn.path()), (method, path));
+            assert_eq!(arn.to_string(), text);
+        }
+        let default = MethodArn::parse(
+            "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/pets",
+        )
+        .unwrap();
+        assert_eq!(
+            default.sibling("*", "pets/*"),
+            "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/*/pets/*"
+        );
+    }
+
+    #[test]
     fn refuses_what_api_gateway_never_sends() {
         for text in [
             "",
@@ -232,6 +268,11 @@ mod tests {
             "arn:aws:execute-api:us-east-1:12345678901:abc/prod/GET/pets",
             "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/$/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/$prod/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/$default*/GET/pets",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/$default/$default",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/$default/GET",
             "arn:aws:execute-api:us-east-1:123456789012:abc//GET/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/prod/get/pets",

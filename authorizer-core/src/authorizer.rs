@@ -63,7 +63,7 @@ impl<V: Verifier + Sync> Authorizer<V> {
         let grants = settings.rules.grants_for(&principal);
         let decision = Decision::of(&grants, &request.method_arn);
         let answer = Answer::new(
-            request.shape,
+            request.shape.answer_shape(settings.http_api_response),
             &principal,
             &grants,
             &request.method_arn,

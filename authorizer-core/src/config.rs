@@ -15,6 +15,7 @@ use std::ops::RangeInclusive;
 
 use jsonwebtoken::{Algorithm, Validation};
 
+use crate::answer::HttpApiResponse;
 use crate::error::InitError;
 use crate::principal::ClaimNames;
 use crate::rules::{AccessRules, PET_STORE_RULES};
@@ -197,6 +198,11 @@ crate::variables! {
         /// the claim listing the caller's groups: a JSON array of strings, or one string separated
         /// by spaces or commas
         GROUPS_CLAIM = Derived("`groups` (HS256), `cognito:groups` (Cognito)");
+
+        /// how HTTP API events of payload format 2.0 are answered: `simple` (`{"isAuthorized": …}`,
+        /// for authorizers with simple responses enabled) or `iam` (an IAM policy, as for REST); see
+        /// [HTTP APIs](#http-apis)
+        HTTP_API_RESPONSE = Value("simple");
     }
 }
 
@@ -224,6 +230,8 @@ pub struct Settings {
     pub max_age_seconds: Option<u64>,
     /// `GROUPS_CLAIM` and where the username is read from.
     pub claim_names: ClaimNames,
+    /// `HTTP_API_RESPONSE` (default `simple`): how HTTP API 2.0 events are answered.
+    pub http_api_response: HttpApiResponse,
 }
 
 impl Settings {
@@ -239,6 +247,13 @@ impl Settings {
             rules,
             leeway_seconds,
             max_age_seconds: env.seconds(&JWT_MAX_AGE_SECONDS, 1..=u64::MAX)?,
+            http_api_response: env
+                .parse(&HTTP_API_RESPONSE, |value| match value {
+                    "simple" => Ok(HttpApiResponse::Simple),
+                    "iam" => Ok(HttpApiResponse::Iam),
+                    _ => Err("must be simple or iam".to_owned()),
+                })?
+                .expect("HTTP_API_RESPONSE has a default"),
             claim_names: ClaimNames {
                 groups: env
                     .get(&GROUPS_CLAIM)
@@ -293,6 +308,7 @@ mod tests {
         assert_eq!(settings.leeway_seconds, 30);
         assert_eq!(settings.max_age_seconds, None);
         assert_eq!(settings.claim_names.groups, "groups");
+        assert_eq!(settings.http_api_response, HttpApiResponse::Simple);
     }
 
     #[test]
@@ -302,8 +318,10 @@ mod tests {
             ("JWT_MAX_AGE_SECONDS", " 3600 "),
             ("GROUPS_CLAIM", "roles"),
             ("ACCESS_RULES", r#"{"*": []}"#),
+            ("HTTP_API_RESPONSE", "iam"),
         ])
         .unwrap();
+        assert_eq!(settings.http_api_response, HttpApiResponse::Iam);
         assert_eq!(settings.leeway_seconds, 0);
         assert_eq!(settings.max_age_seconds, Some(3600));
         assert_eq!(settings.claim_names.groups, "roles");
@@ -320,6 +338,7 @@ mod tests {
             ("JWT_LEEWAY_SECONDS", "+5"),
             ("JWT_MAX_AGE_SECONDS", "0"),
             ("JWT_MAX_AGE_SECONDS", "1h"),
+            ("HTTP_API_RESPONSE", "IAM policy"),
         ] {
             let error = read(&[(var, value)]).unwrap_err();
             assert!(error.to_string().starts_with(var), "{error}");

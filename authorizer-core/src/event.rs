@@ -1,18 +1,27 @@
 //! The first step of a request: reading the token and the method ARN out of an authorizer event,
 //! and noting the event's shape, which decides the shape of the answer.
 //!
-//! REST APIs send two kinds of events ([`EventShape`]): TOKEN (the `authorizationToken` alone) and
-//! REQUEST (the whole request; we read its `Authorization` header). Either way the token may be
-//! `Bearer <jwt>` or a bare JWT. Anything odd — no type, two different Authorization headers, a
-//! token of unreasonable size — is refused here, before any cryptography runs.
+//! API Gateway sends four kinds of events ([`EventShape`]): a REST API's TOKEN event (the
+//! `authorizationToken` alone) and REQUEST event (the whole request; we read its `Authorization`
+//! header), and an HTTP API's events in payload format 1.0 (the REST REQUEST shape with
+//! `"version": "1.0"`) and 2.0 (`routeArn`, lower-case `headers`). Whatever the event, the token
+//! may be `Bearer <jwt>` or a bare JWT. Anything odd — no type, an unknown version, two different
+//! Authorization headers, a token of unreasonable size — is refused here, before any cryptography
+//! runs.
+//!
+//! TOKEN and 2.0 events are the events of every request to their authorizers, so they are read
+//! the fast way: one pass over the text that borrows what it keeps and skips the rest
+//! ([`Outline`]). REQUEST and 1.0 events, and whatever is odd, are read in full.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
 };
 use aws_lambda_events::http::HeaderMap;
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::arn::MethodArn;
 use crate::error::Rejection;
@@ -21,29 +30,6 @@ use crate::error::Rejection;
 /// while keeping a hostile input from costing anything.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// Every event API Gateway can send a REST authorizer, read in full.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "UPPERCASE")]
-enum AuthorizerEvent {
-    Token(ApiGatewayCustomAuthorizerRequest),
-    Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
-}
-
-/// A TOKEN event, read without copying or buffering: the event of every request to a TOKEN
-/// authorizer, so its reading is on every request's path. Its fields are exactly those that
-/// [`AuthorizerEvent::Token`] reads, with the same types: whenever it reads an object whose
-/// `type` is `TOKEN`, the full reading gives the same values. Anything else is read in full.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TokenEvent<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    authorization_token: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    method_arn: Option<Cow<'a, str>>,
-}
-
 /// The kinds of event API Gateway sends an authorizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventShape {
@@ -51,6 +37,10 @@ pub enum EventShape {
     RestToken,
     /// A REST API's REQUEST authorizer: the whole request, `methodArn` among it.
     RestRequest,
+    /// An HTTP API's authorizer in payload format 1.0: the REST REQUEST shape, `"version": "1.0"`.
+    HttpV1,
+    /// An HTTP API's authorizer in payload format 2.0: `routeArn`, `identitySource`, `headers`.
+    HttpV2,
 }
 
 /// What every authorizer needs from an event: a token to verify and the method being called.
@@ -58,52 +48,106 @@ pub enum EventShape {
 pub struct AuthorizerRequest {
     /// The JWT, without any `Bearer ` prefix. Never log it.
     pub token: String,
-    /// The method being called, which scopes the answer to the calling API and stage.
+    /// The method (REST) or route (HTTP API) being called, which scopes the answer to the calling
+    /// API and stage.
     pub method_arn: MethodArn,
     /// The kind of event it came in.
     pub shape: EventShape,
 }
 
+/// Every event read in full: a REST API's TOKEN or REQUEST event, or an HTTP API's 1.0 event.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "UPPERCASE")]
+enum AuthorizerEvent {
+    Token(ApiGatewayCustomAuthorizerRequest),
+    Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+}
+
+/// The payload format version of an event read in full; REST events have none.
+#[derive(Deserialize)]
+struct Version {
+    version: Option<String>,
+}
+
+/// The one reading of TOKEN and 2.0 events, without copying or buffering, and what tells every
+/// other event apart. For a TOKEN event its fields are exactly those that
+/// [`AuthorizerEvent::Token`] reads, with the same types: whenever it reads an object whose `type`
+/// is `TOKEN` and that has no `version`, the full reading gives the same values.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Outline<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    authorization_token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    method_arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    route_arn: Option<Cow<'a, str>>,
+    /// Not used (the token is read from `headers`), but it must be an array when present.
+    #[serde(rename = "identitySource")]
+    _identity_source: Option<Vec<IgnoredAny>>,
+    #[serde(borrow)]
+    headers: Option<AuthorizationHeaders<'a>>,
+}
+
 impl AuthorizerRequest {
-    /// Reads a TOKEN or REQUEST event from its JSON text.
+    /// Reads any authorizer event from its JSON text.
     pub fn from_json(event: &str) -> Result<Self, Rejection> {
         // Only an object: a derived struct would also read a JSON array, field by field.
         if event.trim_start().starts_with('{')
-            && let Ok(TokenEvent {
-                kind: Some(kind),
-                authorization_token,
-                method_arn,
-            }) = serde_json::from_str(event)
-            && kind == "TOKEN"
+            && let Ok(outline) = serde_json::from_str::<Outline>(event)
         {
-            return Self::read(
-                EventShape::RestToken,
-                authorization_token.as_deref(),
-                method_arn.as_deref(),
-            );
+            match (outline.kind.as_deref(), outline.version.as_deref()) {
+                (Some("TOKEN"), None) => {
+                    return Self::read(
+                        EventShape::RestToken,
+                        outline.authorization_token.as_deref(),
+                        outline.method_arn.as_deref(),
+                    );
+                }
+                (Some("REQUEST"), Some("2.0")) => {
+                    let headers = outline.headers.unwrap_or_default();
+                    return Self::read(
+                        EventShape::HttpV2,
+                        headers.only()?,
+                        outline.route_arn.as_deref(),
+                    );
+                }
+                _ => {}
+            }
         }
         Self::read_in_full(event)
     }
 
-    /// Reads any event through [`AuthorizerEvent`]: REQUEST events, and whatever is odd.
+    /// Reads REQUEST and 1.0 events, and whatever is odd, through [`AuthorizerEvent`].
     fn read_in_full(event: &str) -> Result<Self, Rejection> {
-        let event: AuthorizerEvent =
-            serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
-        match &event {
-            AuthorizerEvent::Token(token) => Self::read(
+        let malformed = |_| Rejection::MalformedEvent;
+        let parsed: AuthorizerEvent = serde_json::from_str(event).map_err(malformed)?;
+        let Version { version } = serde_json::from_str(event).map_err(malformed)?;
+        match (&parsed, version.as_deref()) {
+            (AuthorizerEvent::Token(token), None) => Self::read(
                 EventShape::RestToken,
                 token.authorization_token.as_deref(),
                 token.method_arn.as_deref(),
             ),
-            AuthorizerEvent::Request(request) => Self::read(
-                EventShape::RestRequest,
+            (AuthorizerEvent::Request(request), None | Some("1.0")) => Self::read(
+                match version {
+                    None => EventShape::RestRequest,
+                    Some(_) => EventShape::HttpV1,
+                },
                 authorization_header(request)?,
                 request.method_arn.as_deref(),
             ),
+            // HTTP APIs send no TOKEN events, and a 2.0 event that the outline could not read
+            // is malformed; other versions do not exist.
+            _ => Err(Rejection::MalformedEvent),
         }
     }
 
-    /// The request, from the event's `Authorization` (header or token) and `methodArn`.
+    /// The request, from the event's `Authorization` (header or token) and method or route ARN.
     fn read(
         shape: EventShape,
         authorization: Option<&str>,
@@ -117,6 +161,72 @@ impl AuthorizerRequest {
             method_arn,
             shape,
         })
+    }
+}
+
+/// The `Authorization` values of a 2.0 event's `headers`, an object of strings whose names API
+/// Gateway writes in lower case (read here in any case). Other headers are skipped unread.
+#[derive(Default)]
+struct AuthorizationHeaders<'a>(Vec<Cow<'a, str>>);
+
+impl AuthorizationHeaders<'_> {
+    /// The one value; several different ones make the request ambiguous.
+    fn only(&self) -> Result<Option<&str>, Rejection> {
+        match self.0.as_slice() {
+            [] => Ok(None),
+            [first, rest @ ..] if rest.iter().all(|value| value == first) => Ok(Some(first)),
+            _ => Err(Rejection::AmbiguousToken),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AuthorizationHeaders<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Headers;
+        impl<'de> Visitor<'de> for Headers {
+            type Value = AuthorizationHeaders<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of header values")
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut values = Vec::new();
+                while let Some(Text(name)) = map.next_key()? {
+                    let Text(value) = map.next_value()?;
+                    if name.eq_ignore_ascii_case("authorization") {
+                        values.push(value);
+                    }
+                }
+                Ok(AuthorizationHeaders(values))
+            }
+        }
+        deserializer.deserialize_map(Headers)
+    }
+}
+
+/// A JSON string, borrowed from the event unless it holds escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Str;
+        impl<'de> Visitor<'de> for Str {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Str)
     }
 }
 
@@ -308,7 +418,7 @@ mod tests {
         fn the_fast_reading_agrees_on_any_mix_of_fields(
             fields in proptest::collection::vec(
                 (
-                    "(type|authorizationToken|methodArn|type_|other)",
+                    "(type|version|authorizationToken|methodArn|type_|other)",
                     "(\"TOKEN\"|\"REQUEST\"|\"Bearer a.b.c\"|\"ARN\"|null|0|\\[\\]|\\{\\})",
                 ),
                 0..6,
@@ -321,6 +431,102 @@ mod tests {
                 AuthorizerRequest::read_in_full(&event)
             );
         }
+    }
+
+    const ROUTE: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/pets";
+
+    /// An HTTP API event of payload format 2.0, as API Gateway sends it.
+    fn v2_event(headers: serde_json::Value) -> serde_json::Value {
+        json!({
+            "version": "2.0", "type": "REQUEST", "routeArn": ROUTE,
+            "identitySource": ["Bearer a.b.c", "GET /pets"], "routeKey": "GET /pets",
+            "rawPath": "/pets", "rawQueryString": "", "cookies": ["session=1"], "headers": headers,
+            "requestContext": {"accountId": "123456789012", "apiId": "abcdef123",
+                               "http": {"method": "GET", "path": "/pets", "protocol": "HTTP/1.1",
+                                        "sourceIp": "203.0.113.7", "userAgent": "curl/8"},
+                               "requestId": "id", "routeKey": "GET /pets", "stage": "$default",
+                               "time": "21/Nov/2026:19:00:00 +0000", "timeEpoch": 1795287600000_u64},
+            "pathParameters": {}, "stageVariables": {}
+        })
+    }
+
+    #[test]
+    fn reads_http_api_events_of_both_payload_formats() {
+        for authorization in ["Bearer a.b.c", "a.b.c"] {
+            let request = read(v2_event(
+                json!({"authorization": authorization, "x-k": "v"}),
+            ))
+            .unwrap();
+            assert_eq!(request.token, "a.b.c");
+            assert_eq!(request.shape, EventShape::HttpV2);
+            assert_eq!(request.method_arn.to_string(), ROUTE);
+        }
+        let mut v1 = request_event(json!({"authorization": "Bearer a.b.c"}), json!(null));
+        v1["version"] = json!("1.0");
+        v1["methodArn"] = json!(ROUTE);
+        let request = read(v1).unwrap();
+        assert_eq!(request.token, "a.b.c");
+        assert_eq!(request.shape, EventShape::HttpV1);
+    }
+
+    #[test]
+    fn refuses_odd_http_api_events() {
+        let with = |field: &str, value: serde_json::Value| {
+            let mut event = v2_event(json!({"authorization": "Bearer a.b.c"}));
+            event[field] = value;
+            event
+        };
+        let mut no_route = v2_event(json!({"authorization": "Bearer a.b.c"}));
+        no_route.as_object_mut().unwrap().remove("routeArn");
+        for (event, reason) in [
+            (no_route, Rejection::MalformedEvent),
+            (
+                with("identitySource", json!("Bearer a.b.c")),
+                Rejection::MalformedEvent,
+            ),
+            (
+                with("headers", json!(["authorization", "a.b.c"])),
+                Rejection::MalformedEvent,
+            ),
+            (
+                with("headers", json!({"authorization": 7})),
+                Rejection::MalformedEvent,
+            ),
+            (with("version", json!("3.0")), Rejection::MalformedEvent),
+            (with("version", json!(2)), Rejection::MalformedEvent),
+            (
+                with(
+                    "routeArn",
+                    json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default"),
+                ),
+                Rejection::MalformedMethodArn,
+            ),
+            (
+                with("headers", json!({"cookie": "session=1"})),
+                Rejection::MissingToken,
+            ),
+            (
+                with(
+                    "headers",
+                    json!({"authorization": "a.b.c", "Authorization": "d.e.f"}),
+                ),
+                Rejection::AmbiguousToken,
+            ),
+            (
+                with("headers", json!({"authorization": "a.b.c, d.e.f"})),
+                Rejection::MalformedToken,
+            ),
+        ] {
+            assert_eq!(read(event.clone()), Err(reason), "{event}");
+        }
+        let mut token_with_version = token_event("a.b.c");
+        token_with_version["version"] = json!("2.0");
+        assert_eq!(read(token_with_version), Err(Rejection::MalformedEvent));
+        let same_twice = with(
+            "headers",
+            json!({"authorization": "a.b.c", "Authorization": "a.b.c"}),
+        );
+        assert_eq!(read(same_twice).unwrap().token, "a.b.c");
     }
 
     #[test]

@@ -158,6 +158,16 @@ impl Default for AccessRules {
     }
 }
 
+/// A straightforward, exponential reference for IAM's `*`, for tests to check matchers against.
+#[cfg(test)]
+pub(crate) fn reference_match(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|i| reference_match(rest, &text[i..])),
+        Some((c, rest)) => text.first() == Some(c) && reference_match(rest, &text[1..]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,15 +240,6 @@ mod tests {
         assert!(grant("GET /*/toys").covers("GET", "pets/1/toys"));
         assert!(grant("GET /").covers("GET", ""));
         assert!(grant("GET /*").covers("GET", ""));
-    }
-
-    /// A straightforward, exponential reference for IAM's `*`.
-    fn reference_match(pattern: &[u8], text: &[u8]) -> bool {
-        match pattern.split_first() {
-            None => text.is_empty(),
-            Some((b'*', rest)) => (0..=text.len()).any(|i| reference_match(rest, &text[i..])),
-            Some((c, rest)) => text.first() == Some(c) && reference_match(rest, &text[1..]),
-        }
     }
 
     proptest! {

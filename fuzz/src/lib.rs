@@ -80,6 +80,7 @@ pub fn authorize<V: Verifier + Sync>(authorizer: &Authorizer<V>, token: &str) ->
     });
     match RUNTIME.block_on(authorizer.authorize(&event.to_string())) {
         Ok(Answer::Policy(policy)) => Some(policy.principal_id.unwrap_or_default()),
+        Ok(other) => panic!("a TOKEN event answered with {other:?}"),
         Err(_) => None,
     }
 }

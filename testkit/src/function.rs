@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::events::{sample_events, token_event};
+use crate::events::{http_event, http_v1_event, sample_events, token_event};
 use crate::paths::{demo_env, release_binary, root};
 use crate::reply::{Reply, outcome};
 use crate::runtime_api::{RuntimeApi, Timed};
+use serde_json::json;
 
 /// How long [`Function::invoke`] waits for a reply.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,6 +168,38 @@ impl Function {
         }
     }
 
+    /// Asserts that the pet store's rules hold for HTTP API events on the API whose ARN prefix is
+    /// `api`: answered simply in payload format 2.0 (the default `HTTP_API_RESPONSE`), with a
+    /// policy in 1.0.
+    pub fn assert_pet_store_rules_on_http_apis(&mut self, api: &str, admin: &str, user: &str) {
+        let v2 = |method, token: &str| {
+            http_event(
+                api,
+                method,
+                json!({"authorization": format!("Bearer {token}")}),
+            )
+        };
+        for (who, event, expected) in [
+            ("admin 2.0", v2("POST", admin), "200 isAuthorized"),
+            ("admin 2.0", v2("GET", admin), "200 isAuthorized"),
+            ("user 2.0", v2("GET", user), "200 isAuthorized"),
+            ("user 2.0", v2("POST", user), "403 not isAuthorized"),
+            (
+                "admin 1.0",
+                http_v1_event(api, "POST", admin),
+                "200 allows GET /pets, POST /pets",
+            ),
+            (
+                "user 1.0",
+                http_v1_event(api, "POST", user),
+                "403 allows GET /pets",
+            ),
+        ] {
+            let reply = self.invoke(&event);
+            assert_eq!(outcome(&reply), expected, "{who}: {reply:?}");
+        }
+    }
+
     /// Asserts that each of the named `events` gets a 401 (as API Gateway answers a refused
     /// token), naming the first that does not.
     pub fn assert_each_refused<N: Display>(
@@ -213,20 +246,28 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 /// Runs every sample event of `function` through its release binary, configured with the demo
-/// settings of its `Cargo.toml`, and asserts that each gets the outcome recorded beside it.
+/// settings of its `Cargo.toml` (and those of the event's folder), and asserts that each gets the
+/// outcome recorded beside it.
 pub fn assert_sample_events_pass(function: &str) {
-    let mut running = Function::start(&release_binary(function), &demo_env(function));
-    let wrong: Vec<String> = sample_events(function)
-        .into_iter()
-        .filter_map(|event| {
-            let actual = outcome(&running.invoke(&event.json));
-            (actual != event.expected).then(|| {
-                format!(
-                    "{}: expected {:?}, got {actual:?}",
-                    event.name, event.expected
-                )
+    let events = sample_events(function);
+    let mut settings: Vec<&[(String, String)]> = events.iter().map(|e| e.env.as_slice()).collect();
+    settings.dedup();
+    for extra in settings {
+        let env = [demo_env(function).as_slice(), extra].concat();
+        let mut running = Function::start(&release_binary(function), &env);
+        let wrong: Vec<String> = events
+            .iter()
+            .filter(|event| event.env == extra)
+            .filter_map(|event| {
+                let actual = outcome(&running.invoke(&event.json));
+                (actual != event.expected).then(|| {
+                    format!(
+                        "{}: expected {:?}, got {actual:?}",
+                        event.name, event.expected
+                    )
+                })
             })
-        })
-        .collect();
-    assert!(wrong.is_empty(), "{wrong:#?}\n{}", running.logs());
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}\n{}", running.logs());
+    }
 }

@@ -22,8 +22,9 @@ pub enum Reply {
 }
 
 /// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets`,
-/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`; and of a
-/// proxy integration's reply (one with a `statusCode`), its status and the origin it allows:
+/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`; of an HTTP
+/// API's simple response, `200 isAuthorized` or `403 not isAuthorized`; and of a proxy
+/// integration's reply (one with a `statusCode`), its status and the origin it allows:
 /// `204 origin *`, `204 origin https://petstore.example`, `204 origin none`.
 pub fn outcome(reply: &Reply) -> String {
     match reply {
@@ -31,6 +32,14 @@ pub fn outcome(reply: &Reply) -> String {
         Reply::Error { .. } | Reply::NoAnswer(_) => "500".into(),
         Reply::Response(response) if response.get("statusCode").is_some() => {
             proxy_outcome(response)
+        }
+        Reply::Response(response) if response.get("isAuthorized").is_some() => {
+            match &response["isAuthorized"] {
+                Value::Bool(true) => "200 isAuthorized".into(),
+                Value::Bool(false) => "403 not isAuthorized".into(),
+                // API Gateway answers a malformed response with 500.
+                _ => "500".into(),
+            }
         }
         Reply::Response(response) => {
             let statements = response["policyDocument"]["Statement"]

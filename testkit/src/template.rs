@@ -6,6 +6,7 @@
 //! Also the way to run the virtualenv's tools ([`tool`], [`run`]) that those checks use.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -70,8 +71,16 @@ impl Deployment {
     /// Expands template.yaml with SAM's transform for these parameter overrides (`Name`,
     /// `value`), as `sam deploy --parameter-overrides` would pass them.
     pub fn expand(overrides: &[(&str, &str)]) -> Deployment {
+        Deployment::expand_template(&root().join("template.yaml"), overrides)
+    }
+
+    /// Expands the SAM template at `template` with SAM's transform for these parameter overrides.
+    pub fn expand_template(template: &Path, overrides: &[(&str, &str)]) -> Deployment {
         let mut command = tool("python");
-        command.arg("xtask/expand-template.py");
+        command
+            .arg("xtask/expand-template.py")
+            .arg("--template")
+            .arg(template);
         command.args(overrides.iter().map(|(k, v)| format!("{k}={v}")));
         let output = run(command);
         let expanded: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
@@ -117,6 +126,11 @@ impl Deployment {
             deployment.resources.insert(name.clone(), resolved);
         }
         for (name, output) in expanded["Outputs"].as_object().unwrap() {
+            if let Some(condition) = output.get("Condition").and_then(Value::as_str)
+                && !deployment.conditions[condition]
+            {
+                continue;
+            }
             let resolved = deployment.resolve(&output["Value"]).unwrap();
             deployment.outputs.insert(name.clone(), resolved);
         }
@@ -231,6 +245,13 @@ impl Deployment {
     /// The REST API's logical id.
     pub fn api_id(&self) -> &str {
         self.of_type("AWS::ApiGateway::RestApi")[0].0
+    }
+
+    /// The HTTP API's logical id and OpenAPI definition.
+    pub fn http_api(&self) -> (&str, &Value) {
+        let apis = self.of_type("AWS::ApiGatewayV2::Api");
+        assert_eq!(apis.len(), 1, "one HTTP API");
+        (apis[0].0, &apis[0].1["Properties"]["Body"])
     }
 
     /// What names the HS256 secret: the `JwtSecretArn` parameter, or a `Ref` to the secret the

@@ -1,5 +1,6 @@
 //! Both authorizers' request path: verification alone, and the whole handler (event JSON in,
-//! response JSON out), as `main` builds them.
+//! response JSON out), as `main` builds them, for a REST API's TOKEN event (`handler`) and an
+//! HTTP API's event of payload format 2.0 answered simply (`handler_http_v2`).
 //!
 //! Both are built by [`testkit::authorizers`]; Cognito's key set is served from a `file://` URL
 //! and fetched once, as at cold start, so what is measured is the per-request work with a warm key
@@ -14,7 +15,7 @@ use futures_util::FutureExt as _;
 use jsonwebtoken::Algorithm;
 use serde_json::json;
 use testkit::authorizers;
-use testkit::events::token_event;
+use testkit::events::{http_event, token_event};
 use testkit::keys::Key;
 use testkit::tokens::{hs, now, rs256};
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -24,6 +25,7 @@ const ISSUER: &str = "https://petstore.example/demo";
 const POOL: &str = "eu-west-1_BenchPool1";
 const CLIENT: &str = "bench-app-client";
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
+const HTTP_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore02/$default";
 
 /// Alice, an admin, with a custom token.
 fn hs256_token() -> String {
@@ -56,7 +58,7 @@ fn handle<V: Verifier + Sync>(authorizer: &Authorizer<V>, event: &str) -> Vec<u8
     serde_json::to_vec(&response.unwrap()).unwrap()
 }
 
-/// `<name>/verify` and `<name>/handler`.
+/// `<name>/verify`, `<name>/handler` and `<name>/handler_http_v2`.
 fn bench_paths<V: Verifier + Sync>(
     c: &mut Criterion,
     name: &str,
@@ -71,6 +73,15 @@ fn bench_paths<V: Verifier + Sync>(
     let event = event(token);
     c.bench_function(&format!("{name}/handler"), |b| {
         b.iter(|| handle(authorizer, black_box(&event)))
+    });
+    let headers = json!({
+        "authorization": format!("Bearer {token}"), "content-type": "application/json",
+        "host": "petstore02.execute-api.eu-west-1.amazonaws.com", "user-agent": "curl/8.5.0",
+        "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443", "x-forwarded-proto": "https",
+    });
+    let http_event = http_event(HTTP_API, "POST", headers);
+    c.bench_function(&format!("{name}/handler_http_v2"), |b| {
+        b.iter(|| handle(authorizer, black_box(&http_event)))
     });
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Starts `cargo lambda watch` on 127.0.0.1 (a free port), sends each `events/<function>/*.json`
 //! with `cargo lambda invoke --data-file`, and prints the expected and the actual outcome of each.
-//! Exits non-zero if any differ. `scripts/tour` puts the project's cargo-lambda on `PATH` first.
+//! The events of a subfolder with an `env` file (`events/<function>/http-api-iam/`) go to a second
+//! `cargo lambda watch` whose environment holds those settings. Exits non-zero if any outcome
+//! differs. `scripts/tour` puts the project's cargo-lambda on `PATH` first.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -16,12 +18,7 @@ use testkit::reply::{Reply, outcome};
 const FUNCTIONS: [&str; 3] = ["authorizer-hs256", "authorizer-cognito", "noop-cors"];
 
 fn main() -> ExitCode {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let mut watch = Watch::start(port);
-
+    let mut watches: Vec<(Vec<(String, String)>, Watch)> = Vec::new();
     let mut failures = 0;
     for function in FUNCTIONS {
         if !root().join("events").join(function).is_dir() {
@@ -29,6 +26,15 @@ fn main() -> ExitCode {
         }
         println!("\n{function}");
         for event in sample_events(function) {
+            let port = match watches.iter().find(|(env, _)| *env == event.env) {
+                Some((_, watch)) => watch.port,
+                None => {
+                    let watch = Watch::start(&event.env);
+                    let port = watch.port;
+                    watches.push((event.env.clone(), watch));
+                    port
+                }
+            };
             let actual = outcome(&invoke(function, port, &event.name));
             let verdict = if actual == event.expected {
                 "ok  "
@@ -37,12 +43,14 @@ fn main() -> ExitCode {
             };
             failures += usize::from(actual != event.expected);
             println!(
-                "  {verdict} {:<34} expected {:<36} got {actual}",
+                "  {verdict} {:<44} expected {:<36} got {actual}",
                 event.name, event.expected
             );
         }
     }
-    watch.stop();
+    for (_, mut watch) in watches {
+        watch.stop();
+    }
     if failures == 0 {
         println!("\nevery event got its expected outcome");
         ExitCode::SUCCESS
@@ -92,12 +100,20 @@ fn invoke(function: &str, port: u16, event: &str) -> Reply {
 }
 
 /// `cargo lambda watch`, bound to loopback only, stopped with SIGINT like a user's Ctrl-C.
-struct Watch(Child);
+struct Watch {
+    child: Child,
+    port: u16,
+}
 
 impl Watch {
-    fn start(port: u16) -> Watch {
-        let log = std::fs::File::create(root().join("target/tour-watch.log"))
-            .expect("target/ is writable");
+    /// Starts serving on a free port, with `env` in the functions' environment.
+    fn start(env: &[(String, String)]) -> Watch {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let log_name = format!("target/tour-watch-{port}.log");
+        let log = std::fs::File::create(root().join(&log_name)).expect("target/ is writable");
         let child = Command::new("cargo")
             .current_dir(root())
             .args([
@@ -108,6 +124,7 @@ impl Watch {
                 "-P",
                 &port.to_string(),
             ])
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -117,25 +134,33 @@ impl Watch {
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "cargo lambda watch did not start: see target/tour-watch.log"
+                "cargo lambda watch did not start: see {log_name}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        println!("cargo lambda watch is serving on 127.0.0.1:{port} (log: target/tour-watch.log)");
-        Watch(child)
+        let settings: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "cargo lambda watch is serving on 127.0.0.1:{port} {}(log: {log_name})",
+            if settings.is_empty() {
+                String::new()
+            } else {
+                format!("with {} ", settings.join(" "))
+            }
+        );
+        Watch { child, port }
     }
 
     fn stop(&mut self) {
         let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args(["-INT", &self.child.id().to_string()])
             .status();
-        let _ = self.0.wait();
+        let _ = self.child.wait();
     }
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
+        if matches!(self.child.try_wait(), Ok(None)) {
             self.stop();
         }
     }
