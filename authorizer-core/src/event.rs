@@ -63,6 +63,13 @@ enum AuthorizerEvent {
     Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
 }
 
+/// Who sent an event read in full: a REST API (no `version`) or an HTTP API (`"version": "1.0"`).
+#[derive(Clone, Copy)]
+enum Api {
+    Rest,
+    HttpV1,
+}
+
 /// The payload format version of an event read in full; REST events have none.
 #[derive(Deserialize)]
 struct Version {
@@ -97,54 +104,71 @@ impl AuthorizerRequest {
     /// Reads any authorizer event from its JSON text.
     pub fn from_json(event: &str) -> Result<Self, Rejection> {
         // Only an object: a derived struct would also read a JSON array, field by field.
-        if event.trim_start().starts_with('{')
-            && let Ok(outline) = serde_json::from_str::<Outline>(event)
-        {
-            match (outline.kind.as_deref(), outline.version.as_deref()) {
-                (Some("TOKEN"), None) => {
-                    return Self::read(
-                        EventShape::RestToken,
-                        outline.authorization_token.as_deref(),
-                        outline.method_arn.as_deref(),
-                    );
-                }
-                (Some("REQUEST"), Some("2.0")) => {
-                    let headers = outline.headers.unwrap_or_default();
-                    return Self::read(
-                        EventShape::HttpV2,
-                        headers.only()?,
-                        outline.route_arn.as_deref(),
-                    );
-                }
-                _ => {}
-            }
+        let outline = if event.trim_start().starts_with('{') {
+            serde_json::from_str::<Outline>(event).ok()
+        } else {
+            None
+        };
+        let Some(outline) = outline else {
+            return Self::read_in_full(event);
+        };
+        match (outline.kind.as_deref(), outline.version.as_deref()) {
+            (Some("TOKEN"), None) => Self::read(
+                EventShape::RestToken,
+                outline.authorization_token.as_deref(),
+                outline.method_arn.as_deref(),
+            ),
+            (Some("REQUEST"), Some("2.0")) => Self::read(
+                EventShape::HttpV2,
+                outline.headers.unwrap_or_default().only()?,
+                outline.route_arn.as_deref(),
+            ),
+            (_, None) => Self::read_request(event, Api::Rest),
+            (_, Some("1.0")) => Self::read_request(event, Api::HttpV1),
+            // HTTP APIs send no other version.
+            (_, Some(_)) => Err(Rejection::MalformedEvent),
         }
-        Self::read_in_full(event)
     }
 
-    /// Reads REQUEST and 1.0 events, and whatever is odd, through [`AuthorizerEvent`].
+    /// Reads whatever the outline could not: what is odd is refused as the full reading refuses
+    /// it, and what is not is read as the outline would have read it.
     fn read_in_full(event: &str) -> Result<Self, Rejection> {
-        let malformed = |_| Rejection::MalformedEvent;
-        let parsed: AuthorizerEvent = serde_json::from_str(event).map_err(malformed)?;
-        let Version { version } = serde_json::from_str(event).map_err(malformed)?;
-        match (&parsed, version.as_deref()) {
-            (AuthorizerEvent::Token(token), None) => Self::read(
+        let Version { version } =
+            serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
+        let api = match version.as_deref() {
+            None => Api::Rest,
+            Some("1.0") => Api::HttpV1,
+            // A 2.0 event that the outline could not read is malformed.
+            Some(_) => return Err(Rejection::MalformedEvent),
+        };
+        Self::read_request(event, api)
+    }
+
+    /// Reads a REST TOKEN or REQUEST event, or an HTTP API's 1.0 event, in full through
+    /// [`AuthorizerEvent`].
+    fn read_request(event: &str, api: Api) -> Result<Self, Rejection> {
+        let parsed: AuthorizerEvent =
+            serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
+        let (shape, authorization, method_arn) = match (&parsed, api) {
+            (AuthorizerEvent::Token(token), Api::Rest) => (
                 EventShape::RestToken,
                 token.authorization_token.as_deref(),
-                token.method_arn.as_deref(),
+                &token.method_arn,
             ),
-            (AuthorizerEvent::Request(request), None | Some("1.0")) => Self::read(
-                match version {
-                    None => EventShape::RestRequest,
-                    Some(_) => EventShape::HttpV1,
-                },
+            (AuthorizerEvent::Request(request), Api::Rest) => (
+                EventShape::RestRequest,
                 authorization_header(request)?,
-                request.method_arn.as_deref(),
+                &request.method_arn,
             ),
-            // HTTP APIs send no TOKEN events, and a 2.0 event that the outline could not read
-            // is malformed; other versions do not exist.
-            _ => Err(Rejection::MalformedEvent),
-        }
+            (AuthorizerEvent::Request(request), Api::HttpV1) => (
+                EventShape::HttpV1,
+                authorization_header(request)?,
+                &request.method_arn,
+            ),
+            // HTTP APIs send no TOKEN events.
+            (AuthorizerEvent::Token(_), Api::HttpV1) => return Err(Rejection::MalformedEvent),
+        };
+        Self::read(shape, authorization, method_arn.as_deref())
     }
 
     /// The request, from the event's `Authorization` (header or token) and method or route ARN.
