@@ -59,6 +59,42 @@ fn alice_may_add_pets_and_bob_may_only_list_them() {
 }
 
 #[test]
+fn claim_conditions_grant_and_context_claims_reach_the_backend() {
+    let mut function = start(&[
+        (
+            "ACCESS_RULES",
+            r#"{"*": [], "claim:email_verified=true": ["GET /pets"], "claim:tier=premium": ["GET /pets/*"]}"#,
+        ),
+        ("CONTEXT_CLAIMS", "tier, roles"),
+    ]);
+    let token = |extra: Value| {
+        let mut claims = claims("carol", &[]);
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        hs(Algorithm::HS256, SECRET, &claims)
+    };
+    let premium = token(json!({"email_verified": true, "tier": "premium", "roles": ["vet"]}));
+    let Reply::Response(answer) = function.invoke(&event(&premium, "GET")) else {
+        panic!()
+    };
+    assert_eq!(
+        outcome(&Reply::Response(answer.clone())),
+        "200 allows GET /pets, GET /pets/*"
+    );
+    assert_eq!(answer["context"]["tier"], "premium");
+    assert_eq!(answer["context"]["roles"], r#"["vet"]"#);
+    let unverified = token(json!({"email_verified": "true"}));
+    assert_eq!(
+        outcome(&function.invoke(&event(&unverified, "GET"))),
+        "403 allows nothing"
+    );
+    let mut taken = start(&[("CONTEXT_CLAIMS", "sub")]);
+    taken.assert_init_fails_naming("CONTEXT_CLAIMS", Duration::from_secs(5));
+}
+
+#[test]
 fn http_apis_get_a_simple_answer_or_a_cache_safe_policy() {
     let alice = hs(Algorithm::HS256, SECRET, &claims("alice", &["admin"]));
     let bearer = json!({"authorization": format!("Bearer {alice}")});

@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
     let response = Answer::new(
         request.shape.answer_shape(HttpApiResponse::Simple),
         &principal,
+        &[],
         &grants,
         &request.method_arn,
         decision,
@@ -55,6 +56,7 @@ fn bench(c: &mut Criterion) {
     let simple = Answer::new(
         AnswerShape::Simple,
         &principal,
+        &[],
         &grants,
         &request.method_arn,
         decision,

@@ -47,6 +47,7 @@ fn principal() -> Principal {
             .to_vec(),
         username: Some("alice".into()),
         email: Some("alice@example.com".into()),
+        ..Principal::default()
     }
 }
 
@@ -54,7 +55,14 @@ fn principal() -> Principal {
 fn answer(principal: &Principal, arn: &MethodArn, rules: &AccessRules) -> Answer {
     let grants = rules.grants_for(principal);
     let decision = Decision::of(&grants, arn);
-    Answer::new(AnswerShape::RestPolicy, principal, &grants, arn, decision)
+    Answer::new(
+        AnswerShape::RestPolicy,
+        principal,
+        &[],
+        &grants,
+        arn,
+        decision,
+    )
 }
 
 fn bench(c: &mut Criterion) {

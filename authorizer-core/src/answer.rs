@@ -18,7 +18,10 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::arn::MethodArn;
 use crate::event::EventShape;
@@ -78,7 +81,8 @@ impl EventShape {
 }
 
 /// The `context` handed to the integration (`$context.authorizer.<key>`). API Gateway accepts only
-/// strings, numbers and booleans there, so lists are joined and absent values left out.
+/// strings, numbers and booleans there, so lists are joined and absent values left out; the
+/// claims `CONTEXT_CLAIMS` names follow, each under its own name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     /// The token's `sub`.
@@ -95,16 +99,37 @@ pub struct Context {
     /// The e-mail address, when the token has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The claims `CONTEXT_CLAIMS` names that the token has: strings, numbers and booleans as they
+    /// are, arrays and objects as their JSON text (`["a","b"]`), `null` left out.
+    #[serde(flatten)]
+    pub claims: BTreeMap<String, Value>,
 }
 
+/// The keys of the context that are not claims: `CONTEXT_CLAIMS` may not name them.
+pub const CONTEXT_KEYS: [&str; 5] = ["sub", "groups", "scope", "username", "email"];
+
 impl Context {
-    fn of(principal: &Principal) -> Self {
+    fn of(principal: &Principal, context_claims: &[String]) -> Self {
+        let claims = context_claims
+            .iter()
+            .filter_map(|name| {
+                let value = match principal.claims.get(name)? {
+                    Value::Null => return None,
+                    scalar @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
+                        scalar.clone()
+                    }
+                    list_or_object => Value::String(list_or_object.to_string()),
+                };
+                Some((name.clone(), value))
+            })
+            .collect();
         Context {
             sub: principal.sub.clone(),
             groups: joined(&principal.groups, ","),
             scope: joined(&principal.scopes, " "),
             username: principal.username.clone(),
             email: principal.email.clone(),
+            claims,
         }
     }
 }
@@ -142,15 +167,17 @@ impl Decision {
 const INVOKE: &str = "execute-api:Invoke";
 
 impl Answer {
-    /// The answer of `shape` for a principal holding `grants`, calling `arn`.
+    /// The answer of `shape` for a principal holding `grants`, calling `arn`; its context holds
+    /// the claims `context_claims` names (`CONTEXT_CLAIMS`).
     pub fn new(
         shape: AnswerShape,
         principal: &Principal,
+        context_claims: &[String],
         grants: &[&Grant],
         arn: &MethodArn,
         decision: Decision,
     ) -> Self {
-        let context = Context::of(principal);
+        let context = Context::of(principal, context_claims);
         match shape {
             AnswerShape::RestPolicy => {
                 let mut response = PolicyResponse::default();
@@ -226,9 +253,14 @@ mod tests {
     ) -> (Decision, PolicyResponse) {
         let grants = rules.grants_for(principal);
         let decision = Decision::of(&grants, arn);
-        let Answer::Policy(policy) =
-            Answer::new(AnswerShape::RestPolicy, principal, &grants, arn, decision)
-        else {
+        let Answer::Policy(policy) = Answer::new(
+            AnswerShape::RestPolicy,
+            principal,
+            &[],
+            &grants,
+            arn,
+            decision,
+        ) else {
             unreachable!("a REST answer is a policy")
         };
         (decision, policy)
@@ -351,12 +383,26 @@ mod tests {
         let rules = AccessRules::default();
         let grants = rules.grants_for(&principal);
         let decision = Decision::of(&grants, &arn);
-        let simple = Answer::new(AnswerShape::Simple, &principal, &grants, &arn, decision);
+        let simple = Answer::new(
+            AnswerShape::Simple,
+            &principal,
+            &[],
+            &grants,
+            &arn,
+            decision,
+        );
         assert_eq!(
             serde_json::to_value(simple).unwrap(),
             json!({"isAuthorized": false, "context": {"sub": "bob", "groups": "customer"}})
         );
-        let policy = Answer::new(AnswerShape::HttpPolicy, &principal, &grants, &arn, decision);
+        let policy = Answer::new(
+            AnswerShape::HttpPolicy,
+            &principal,
+            &[],
+            &grants,
+            &arn,
+            decision,
+        );
         let policy = serde_json::to_value(policy).unwrap();
         assert_eq!(policy["principalId"], "bob");
         assert!(policy.get("usageIdentifierKey").is_none(), "{policy}");
@@ -401,17 +447,47 @@ mod tests {
             let grants = rules.grants_for(&principal);
             let decision = Decision::of(&grants, &arn);
             let Answer::Simple(simple) =
-                Answer::new(AnswerShape::Simple, &principal, &grants, &arn, decision)
+                Answer::new(AnswerShape::Simple, &principal, &[], &grants, &arn, decision)
             else {
                 unreachable!()
             };
             let Answer::HttpPolicy(policy) =
-                Answer::new(AnswerShape::HttpPolicy, &principal, &grants, &arn, decision)
+                Answer::new(AnswerShape::HttpPolicy, &principal, &[], &grants, &arn, decision)
             else {
                 unreachable!()
             };
             proptest::prop_assert_eq!(simple.is_authorized, iam_allows(&policy.policy_document, &route));
         }
+    }
+
+    #[test]
+    fn the_context_carries_the_claims_named_flattened() {
+        let claims = json!({
+            "sub": "alice", "custom:tier": "premium", "email_verified": true, "level": 3,
+            "roles": ["admin", "vet"], "address": {"city": "Lyon"}, "nothing": null
+        });
+        let principal = Principal {
+            sub: "alice".into(),
+            claims: claims.as_object().unwrap().clone(),
+            ..Principal::default()
+        };
+        let names: Vec<String> = [
+            "custom:tier",
+            "email_verified",
+            "level",
+            "roles",
+            "address",
+            "nothing",
+            "absent",
+        ]
+        .map(String::from)
+        .to_vec();
+        let context = Context::of(&principal, &names);
+        assert_eq!(
+            serde_json::to_value(context).unwrap(),
+            json!({"sub": "alice", "custom:tier": "premium", "email_verified": true, "level": 3,
+                   "roles": "[\"admin\",\"vet\"]", "address": "{\"city\":\"Lyon\"}"})
+        );
     }
 
     #[test]

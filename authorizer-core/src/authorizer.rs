@@ -59,12 +59,13 @@ impl<V: Verifier + Sync> Authorizer<V> {
             settings.leeway_seconds,
             settings.max_age_seconds,
         )?;
-        let principal = Principal::from_claims(&claims, &settings.claim_names)?;
+        let principal = Principal::from_claims(claims, &settings.claim_names)?;
         let grants = settings.rules.grants_for(&principal);
         let decision = Decision::of(&grants, &request.method_arn);
         let answer = Answer::new(
             request.shape.answer_shape(settings.http_api_response),
             &principal,
+            &settings.context_claims,
             &grants,
             &request.method_arn,
             decision,

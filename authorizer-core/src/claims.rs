@@ -25,6 +25,11 @@ impl VerifiedClaims {
         self.0.get(name)
     }
 
+    /// Every claim, for the principal to keep.
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// The checks common to every issuer, at `now` (seconds since the epoch).
     ///
     /// A token claiming to be issued in the future (beyond the leeway) is refused, and with

@@ -15,7 +15,7 @@ use std::ops::RangeInclusive;
 
 use jsonwebtoken::{Algorithm, Validation};
 
-use crate::answer::HttpApiResponse;
+use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
 use crate::error::InitError;
 use crate::principal::ClaimNames;
 use crate::rules::{AccessRules, PET_STORE_RULES};
@@ -203,6 +203,11 @@ crate::variables! {
         /// for authorizers with simple responses enabled) or `iam` (an IAM policy, as for REST); see
         /// [HTTP APIs](#http-apis)
         HTTP_API_RESPONSE = Value("simple");
+
+        /// comma-separated claims passed to the backend in the answer's `context` beside `sub`,
+        /// `groups`, `scope`, `username` and `email`, each under its own name: strings, numbers and
+        /// booleans as they are, arrays and objects as their JSON text (`["a","b"]`)
+        CONTEXT_CLAIMS = Off;
     }
 }
 
@@ -232,6 +237,8 @@ pub struct Settings {
     pub claim_names: ClaimNames,
     /// `HTTP_API_RESPONSE` (default `simple`): how HTTP API 2.0 events are answered.
     pub http_api_response: HttpApiResponse,
+    /// `CONTEXT_CLAIMS`: the claims added to the answer's context; none when unset.
+    pub context_claims: Vec<String>,
 }
 
 impl Settings {
@@ -254,6 +261,22 @@ impl Settings {
                     _ => Err("must be simple or iam".to_owned()),
                 })?
                 .expect("HTTP_API_RESPONSE has a default"),
+            context_claims: env
+                .list(&CONTEXT_CLAIMS)?
+                .map(|names| {
+                    match names
+                        .iter()
+                        .find(|name| CONTEXT_KEYS.contains(&name.as_str()))
+                    {
+                        Some(taken) => Err(invalid(
+                            &CONTEXT_CLAIMS,
+                            format!("{taken:?} is in the context already"),
+                        )),
+                        None => Ok(names),
+                    }
+                })
+                .transpose()?
+                .unwrap_or_default(),
             claim_names: ClaimNames {
                 groups: env
                     .get(&GROUPS_CLAIM)
@@ -319,8 +342,10 @@ mod tests {
             ("GROUPS_CLAIM", "roles"),
             ("ACCESS_RULES", r#"{"*": []}"#),
             ("HTTP_API_RESPONSE", "iam"),
+            ("CONTEXT_CLAIMS", "custom:tier, email_verified"),
         ])
         .unwrap();
+        assert_eq!(settings.context_claims, ["custom:tier", "email_verified"]);
         assert_eq!(settings.http_api_response, HttpApiResponse::Iam);
         assert_eq!(settings.leeway_seconds, 0);
         assert_eq!(settings.max_age_seconds, Some(3600));
@@ -339,6 +364,7 @@ mod tests {
             ("JWT_MAX_AGE_SECONDS", "0"),
             ("JWT_MAX_AGE_SECONDS", "1h"),
             ("HTTP_API_RESPONSE", "IAM policy"),
+            ("CONTEXT_CLAIMS", "tier, email"),
         ] {
             let error = read(&[(var, value)]).unwrap_err();
             assert!(error.to_string().starts_with(var), "{error}");

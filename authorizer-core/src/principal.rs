@@ -5,7 +5,7 @@
 //! not to guess: a `groups` claim that is a number must not silently mean "no groups" in one place and
 //! something else in another.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::claims::VerifiedClaims;
 use crate::error::Rejection;
@@ -23,6 +23,9 @@ pub struct Principal {
     pub username: Option<String>,
     /// From the `email` claim.
     pub email: Option<String>,
+    /// Every claim of the verified token, for claim conditions (`claim:<name>=<value>`) and
+    /// `CONTEXT_CLAIMS`.
+    pub claims: Map<String, Value>,
 }
 
 /// Where in the claims each part of the principal is read from.
@@ -35,8 +38,8 @@ pub struct ClaimNames {
 }
 
 impl Principal {
-    /// Reads the principal from verified claims. `sub` must be a non-empty string.
-    pub fn from_claims(claims: &VerifiedClaims, names: &ClaimNames) -> Result<Self, Rejection> {
+    /// Reads the principal from verified claims, which it keeps. `sub` must be a non-empty string.
+    pub fn from_claims(claims: VerifiedClaims, names: &ClaimNames) -> Result<Self, Rejection> {
         let sub = match claims.get("sub") {
             None => return Err(Rejection::MissingClaim("sub")),
             Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
@@ -67,6 +70,7 @@ impl Principal {
             scopes,
             username,
             email,
+            claims: claims.into_map(),
         })
     }
 }
@@ -111,7 +115,7 @@ mod tests {
     }
 
     fn read(value: Value) -> Result<Principal, Rejection> {
-        Principal::from_claims(&claims(value), &names())
+        Principal::from_claims(claims(value), &names())
     }
 
     #[test]
@@ -129,7 +133,12 @@ mod tests {
                 scopes: vec!["pets/read".into(), "pets/write".into()],
                 username: Some("alice1".into()),
                 email: Some("alice@example.com".into()),
+                claims: principal.claims.clone(),
             }
+        );
+        assert_eq!(
+            principal.claims["username"], "ignored",
+            "every claim is kept"
         );
     }
 

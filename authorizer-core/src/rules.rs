@@ -1,12 +1,14 @@
 //! Access rules: which methods of the API each kind of caller may call.
 //!
 //! `ACCESS_RULES` is a JSON object whose keys say who (`*` for any valid token, `group:<name>`,
-//! `scope:<name>`) and whose values list what (`"<METHOD> <path>"`). Rules are parsed and checked
+//! `scope:<name>`, `claim:<name>=<value>`) and whose values list what (`"<METHOD> <path>"`). Rules are parsed and checked
 //! once, at cold start; a request only looks them up. Paths use IAM's `*` wildcard (any run of
 //! characters, `/` included) because they end up verbatim in the policy's resources, and our own
 //! matcher must agree with IAM's: `?`, IAM's other wildcard, is therefore refused.
 
 use std::collections::HashMap;
+
+use serde_json::{Map, Value};
 
 use crate::principal::Principal;
 
@@ -94,12 +96,49 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     pattern[p..].iter().all(|&b| b == b'*')
 }
 
+/// A `claim:<name>=<value>` key: the caller's claim `<name>` must equal `<value>`, or hold it
+/// when the claim is an array. `true`, `false` and numbers are compared as JSON values (the claim
+/// `true` matches `claim:email_verified=true`, the string `"true"` does not); anything else as a
+/// string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClaimCondition {
+    name: String,
+    value: Value,
+}
+
+impl ClaimCondition {
+    /// `<name>=<value>`, split at the first `=`; neither part may be empty.
+    fn parse(spec: &str) -> Option<Self> {
+        let (name, value) = spec.split_once('=')?;
+        if name.is_empty() || value.is_empty() {
+            return None;
+        }
+        let value = match serde_json::from_str::<Value>(value) {
+            Ok(scalar @ (Value::Bool(_) | Value::Number(_))) => scalar,
+            _ => Value::String(value.to_owned()),
+        };
+        Some(ClaimCondition {
+            name: name.to_owned(),
+            value,
+        })
+    }
+
+    fn holds(&self, claims: &Map<String, Value>) -> bool {
+        match claims.get(&self.name) {
+            Some(Value::Array(items)) => items.contains(&self.value),
+            Some(claim) => *claim == self.value,
+            None => false,
+        }
+    }
+}
+
 /// Who may call what, parsed from `ACCESS_RULES` once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRules {
     anyone: Vec<Grant>,
     groups: HashMap<String, Vec<Grant>>,
     scopes: HashMap<String, Vec<Grant>>,
+    claims: Vec<(ClaimCondition, Vec<Grant>)>,
 }
 
 impl AccessRules {
@@ -112,6 +151,7 @@ impl AccessRules {
             anyone: Vec::new(),
             groups: HashMap::new(),
             scopes: HashMap::new(),
+            claims: Vec::new(),
         };
         for (key, entries) in object {
             let grants = entries
@@ -125,9 +165,15 @@ impl AccessRules {
                 rules.groups.entry(group.to_owned()).or_default()
             } else if let Some(scope) = key.strip_prefix("scope:").filter(|s| !s.is_empty()) {
                 rules.scopes.entry(scope.to_owned()).or_default()
+            } else if let Some(condition) =
+                key.strip_prefix("claim:").and_then(ClaimCondition::parse)
+            {
+                rules.claims.push((condition, Vec::new()));
+                &mut rules.claims.last_mut().expect("just pushed").1
             } else {
                 return Err(format!(
-                    "key {key:?} is none of `*`, `group:<name>`, `scope:<name>`"
+                    "key {key:?} is none of `*`, `group:<name>`, `scope:<name>`, \
+                     `claim:<name>=<value>`"
                 ));
             };
             slot.extend(grants);
@@ -140,11 +186,17 @@ impl AccessRules {
     pub fn grants_for(&self, principal: &Principal) -> Vec<&Grant> {
         let by_group = principal.groups.iter().filter_map(|g| self.groups.get(g));
         let by_scope = principal.scopes.iter().filter_map(|s| self.scopes.get(s));
+        let by_claim = self
+            .claims
+            .iter()
+            .filter(|(condition, _)| condition.holds(&principal.claims))
+            .map(|(_, grants)| grants);
         let mut grants: Vec<&Grant> = self
             .anyone
             .iter()
             .chain(by_group.flatten())
             .chain(by_scope.flatten())
+            .chain(by_claim.flatten())
             .collect();
         grants.sort_unstable();
         grants.dedup();
@@ -210,12 +262,50 @@ mod tests {
     }
 
     #[test]
+    fn claim_conditions_compare_json_values_and_look_into_arrays() {
+        let rules = AccessRules::from_json(
+            r#"{"claim:email_verified=true": ["GET /profile"],
+                "claim:custom:tier=premium": ["GET /premium/*"],
+                "claim:level=3": ["GET /level3"],
+                "claim:aud=pets-api": ["GET /pets/*"]}"#,
+        )
+        .unwrap();
+        let with = |claims: serde_json::Value| {
+            let principal = Principal {
+                claims: claims.as_object().unwrap().clone(),
+                ..principal(&[], &[])
+            };
+            shown(rules.grants_for(&principal))
+        };
+        assert_eq!(
+            with(serde_json::json!({"email_verified": true, "custom:tier": "premium", "level": 3})),
+            ["GET /level3", "GET /premium/*", "GET /profile"]
+        );
+        assert_eq!(
+            with(serde_json::json!({"aud": ["other", "pets-api"]})),
+            ["GET /pets/*"]
+        );
+        assert!(
+            with(
+                serde_json::json!({"email_verified": "true", "custom:tier": "Premium",
+                                    "level": "3", "aud": "other"})
+            )
+            .is_empty(),
+            "strings are not booleans or numbers, and comparisons are exact"
+        );
+        assert!(with(serde_json::json!({})).is_empty());
+    }
+
+    #[test]
     fn refuses_invalid_rules_with_a_reason() {
         for (text, hint) in [
             ("[]", "JSON object"),
             (r#"{"*": "GET /pets"}"#, "JSON object"),
             (r#"{"admin": ["GET /pets"]}"#, "\"admin\""),
             (r#"{"group:": ["GET /pets"]}"#, "\"group:\""),
+            (r#"{"claim:tier": ["GET /pets"]}"#, "\"claim:tier\""),
+            (r#"{"claim:=x": ["GET /pets"]}"#, "\"claim:=x\""),
+            (r#"{"claim:tier=": ["GET /pets"]}"#, "claim:<name>=<value>"),
             (r#"{"*": ["GET"]}"#, "<METHOD> <path>"),
             (r#"{"*": ["FETCH /pets"]}"#, "FETCH"),
             (r#"{"*": ["GET pets"]}"#, "must start with `/`"),
