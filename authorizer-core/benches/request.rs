@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use authorizer_core::answer::{Answer, AnswerShape, Decision, HttpApiResponse};
+use authorizer_core::answer::{Answer, AnswerShape, HttpApiResponse};
 use authorizer_core::event::AuthorizerRequest;
 use authorizer_core::{AccessRules, Principal};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -41,25 +41,22 @@ fn bench(c: &mut Criterion) {
     };
     let rules = AccessRules::default();
     let grants = rules.grants_for(&principal);
-    let decision = Decision::of(&grants, &request.method_arn);
-    let response = Answer::new(
+    let (_, response) = Answer::new(
         request.shape.answer_shape(HttpApiResponse::Simple),
         &principal,
         &[],
         &grants,
         &request.method_arn,
-        decision,
     );
     c.bench_function("response/serialize", |b| {
         b.iter(|| serde_json::to_vec(black_box(&response)).unwrap())
     });
-    let simple = Answer::new(
+    let (_, simple) = Answer::new(
         AnswerShape::Simple,
         &principal,
         &[],
         &grants,
         &request.method_arn,
-        decision,
     );
     c.bench_function("response/serialize_simple", |b| {
         b.iter(|| serde_json::to_vec(black_box(&simple)).unwrap())

@@ -4,7 +4,7 @@
 //! `ACCESS_RULES` is parsed once, but `grants_for` and the answer run on every request, so their
 //! cost must stay small however many rules a deployment lists.
 
-use authorizer_core::answer::{Answer, AnswerShape, Decision};
+use authorizer_core::answer::{Answer, AnswerShape};
 use authorizer_core::{AccessRules, MethodArn, Principal};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
@@ -54,15 +54,7 @@ fn principal() -> Principal {
 /// The grants and the answer, as the authorizer builds them for a REST event.
 fn answer(principal: &Principal, arn: &MethodArn, rules: &AccessRules) -> Answer {
     let grants = rules.grants_for(principal);
-    let decision = Decision::of(&grants, arn);
-    Answer::new(
-        AnswerShape::RestPolicy,
-        principal,
-        &[],
-        &grants,
-        arn,
-        decision,
-    )
+    Answer::new(AnswerShape::RestPolicy, principal, &[], &grants, arn).1
 }
 
 fn bench(c: &mut Criterion) {

@@ -167,16 +167,17 @@ impl Decision {
 const INVOKE: &str = "execute-api:Invoke";
 
 impl Answer {
-    /// The answer of `shape` for a principal holding `grants`, calling `arn`; its context holds
-    /// the claims `context_claims` names (`CONTEXT_CLAIMS`).
+    /// Whether `grants` cover the method `arn` calls, and the answer of `shape` saying so to a
+    /// principal holding them; its context holds the claims `context_claims` names
+    /// (`CONTEXT_CLAIMS`).
     pub fn new(
         shape: AnswerShape,
         principal: &Principal,
         context_claims: &[String],
         grants: &[&Grant],
         arn: &MethodArn,
-        decision: Decision,
-    ) -> Self {
+    ) -> (Decision, Self) {
+        let decision = Decision::of(grants, arn);
         let context = Context::of(principal, context_claims);
         match shape {
             AnswerShape::RestPolicy => {
@@ -184,20 +185,20 @@ impl Answer {
                 response.principal_id = Some(principal.sub.clone());
                 response.policy_document = policy(grants, arn, decision);
                 response.context = context;
-                Answer::Policy(response)
+                (decision, Answer::Policy(response))
             }
             AnswerShape::HttpPolicy => {
                 let mut response = HttpPolicyResponse::default();
                 response.principal_id = Some(principal.sub.clone());
                 response.policy_document = policy(grants, arn, decision);
                 response.context = context;
-                Answer::HttpPolicy(response)
+                (decision, Answer::HttpPolicy(response))
             }
             AnswerShape::Simple => {
                 let mut response = SimpleResponse::default();
                 response.is_authorized = decision == Decision::Allow;
                 response.context = context;
-                Answer::Simple(response)
+                (decision, Answer::Simple(response))
             }
         }
     }
@@ -252,15 +253,9 @@ mod tests {
         rules: &AccessRules,
     ) -> (Decision, PolicyResponse) {
         let grants = rules.grants_for(principal);
-        let decision = Decision::of(&grants, arn);
-        let Answer::Policy(policy) = Answer::new(
-            AnswerShape::RestPolicy,
-            principal,
-            &[],
-            &grants,
-            arn,
-            decision,
-        ) else {
+        let (decision, Answer::Policy(policy)) =
+            Answer::new(AnswerShape::RestPolicy, principal, &[], &grants, arn)
+        else {
             unreachable!("a REST answer is a policy")
         };
         (decision, policy)
@@ -382,27 +377,12 @@ mod tests {
         };
         let rules = AccessRules::default();
         let grants = rules.grants_for(&principal);
-        let decision = Decision::of(&grants, &arn);
-        let simple = Answer::new(
-            AnswerShape::Simple,
-            &principal,
-            &[],
-            &grants,
-            &arn,
-            decision,
-        );
+        let (_, simple) = Answer::new(AnswerShape::Simple, &principal, &[], &grants, &arn);
         assert_eq!(
             serde_json::to_value(simple).unwrap(),
             json!({"isAuthorized": false, "context": {"sub": "bob", "groups": "customer"}})
         );
-        let policy = Answer::new(
-            AnswerShape::HttpPolicy,
-            &principal,
-            &[],
-            &grants,
-            &arn,
-            decision,
-        );
+        let (_, policy) = Answer::new(AnswerShape::HttpPolicy, &principal, &[], &grants, &arn);
         let policy = serde_json::to_value(policy).unwrap();
         assert_eq!(policy["principalId"], "bob");
         assert!(policy.get("usageIdentifierKey").is_none(), "{policy}");
@@ -445,14 +425,13 @@ mod tests {
             let route = format!("arn:aws:execute-api:us-east-1:123456789012:abc123/{stage}/{called}");
             let arn = MethodArn::parse(&route).unwrap();
             let grants = rules.grants_for(&principal);
-            let decision = Decision::of(&grants, &arn);
-            let Answer::Simple(simple) =
-                Answer::new(AnswerShape::Simple, &principal, &[], &grants, &arn, decision)
+            let (_, Answer::Simple(simple)) =
+                Answer::new(AnswerShape::Simple, &principal, &[], &grants, &arn)
             else {
                 unreachable!()
             };
-            let Answer::HttpPolicy(policy) =
-                Answer::new(AnswerShape::HttpPolicy, &principal, &[], &grants, &arn, decision)
+            let (_, Answer::HttpPolicy(policy)) =
+                Answer::new(AnswerShape::HttpPolicy, &principal, &[], &grants, &arn)
             else {
                 unreachable!()
             };

@@ -12,7 +12,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use tracing::{error, info, warn};
 
-use crate::answer::{Answer, Decision};
+use crate::answer::Answer;
 use crate::claims::VerifiedClaims;
 use crate::config::Settings;
 use crate::error::AuthError;
@@ -61,14 +61,12 @@ impl<V: Verifier + Sync> Authorizer<V> {
         )?;
         let principal = Principal::from_claims(claims, &settings.claim_names)?;
         let grants = settings.rules.grants_for(&principal);
-        let decision = Decision::of(&grants, &request.method_arn);
-        let answer = Answer::new(
+        let (decision, answer) = Answer::new(
             request.shape.answer_shape(settings.http_api_response),
             &principal,
             &settings.context_claims,
             &grants,
             &request.method_arn,
-            decision,
         );
         info!(
             decision = decision.as_str(),
