@@ -525,6 +525,34 @@ fn check_roles(d: &Deployment) {
     }
 }
 
+#[test]
+fn allowed_source_ips_add_a_resource_policy_to_the_rest_api() {
+    let d = Deployment::expand(&[]);
+    assert!(
+        d.api_body().get("x-amazon-apigateway-policy").is_none(),
+        "no resource policy by default"
+    );
+    let d = Deployment::expand(&[("AllowedSourceIps", "203.0.113.0/24, 2001:db8::/32")]);
+    let policy = &d.api_body()["x-amazon-apigateway-policy"];
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 2, "{policy}");
+    let (allow, deny) = (&statements[0], &statements[1]);
+    for statement in [allow, deny] {
+        assert_eq!(statement["Action"], "execute-api:Invoke");
+        assert_eq!(statement["Resource"], "execute-api:/*");
+        assert_eq!(statement["Principal"], "*");
+    }
+    assert_eq!(allow["Effect"], "Allow");
+    assert!(allow.get("Condition").is_none());
+    assert_eq!(deny["Effect"], "Deny");
+    // The parameter without its spaces, split at its commas (left for CloudFormation to do).
+    let ranges = &deny["Condition"]["NotIpAddress"]["aws:SourceIp"];
+    assert_eq!(
+        ranges,
+        &json!({"Fn::Split": [",", {"Fn::Join": ["", {"Fn::Split": [" ", "203.0.113.0/24, 2001:db8::/32"]}]}]})
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The HTTP API
 
