@@ -95,6 +95,35 @@ fn claim_conditions_grant_and_context_claims_reach_the_backend() {
 }
 
 #[test]
+fn each_caller_may_change_only_their_own_account() {
+    let mut function = start(&[(
+        "ACCESS_RULES",
+        r#"{"*": ["GET /pets", "PUT /accounts/${sub}"]}"#,
+    )]);
+    let mut put = |sub: &str, account: &str| {
+        let token = hs(Algorithm::HS256, SECRET, &claims(sub, &[]));
+        let arn = format!("{API}/PUT/accounts/{account}");
+        let event = json!({"type": "TOKEN", "authorizationToken": token, "methodArn": arn});
+        outcome(&function.invoke(&event.to_string()))
+    };
+    assert_eq!(put("bob", "bob"), "200 allows GET /pets, PUT /accounts/bob");
+    assert_eq!(
+        put("bob", "alice"),
+        "403 allows GET /pets, PUT /accounts/bob"
+    );
+    assert_eq!(
+        put("auth0|5f7c", "auth0%7C5f7c"),
+        "200 allows GET /pets, PUT /accounts/auth0%7C5f7c, PUT /accounts/auth0%7c5f7c, PUT /accounts/auth0|5f7c"
+    );
+    // Mallory's subject would widen the grant: the rule is left out for her.
+    for sub in ["*", "mallory/../alice", "m?llory"] {
+        assert_eq!(put(sub, "alice"), "403 allows GET /pets", "{sub}");
+    }
+    let logs = function.logs();
+    assert!(logs.contains("placeholder_value_refused"), "{logs}");
+}
+
+#[test]
 fn http_apis_get_a_simple_answer_or_a_cache_safe_policy() {
     let alice = hs(Algorithm::HS256, SECRET, &claims("alice", &["admin"]));
     let bearer = json!({"authorization": format!("Bearer {alice}")});

@@ -2,7 +2,8 @@
 //! principal holds and the answer built from them.
 //!
 //! `ACCESS_RULES` is parsed once, but `grants_for` and the answer run on every request, so their
-//! cost must stay small however many rules a deployment lists.
+//! cost must stay small however many rules a deployment lists. `…_placeholders` are the same
+//! rules with the caller's `${sub}` in every path but the two of `*` and `group:admin`.
 
 use authorizer_core::answer::{Answer, AnswerShape};
 use authorizer_core::{AccessRules, MethodArn, Principal};
@@ -13,14 +14,15 @@ use std::hint::black_box;
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod/POST/pets";
 
 /// `groups` groups and `scopes` scopes of four grants each, plus two grants for anyone: a large
-/// deployment's `ACCESS_RULES`.
-fn many_rules(groups: usize, scopes: usize) -> String {
+/// deployment's `ACCESS_RULES`; with `placeholders`, each of those four grants names the caller.
+fn many_rules(groups: usize, scopes: usize, placeholders: bool) -> String {
+    let owner = if placeholders { "/${sub}" } else { "" };
     let grants = |name: &str| {
         json!([
-            format!("GET /{name}"),
-            format!("GET /{name}/*"),
-            format!("POST /{name}"),
-            format!("DELETE /{name}/*/items/*"),
+            format!("GET /{name}{owner}"),
+            format!("GET /{name}{owner}/*"),
+            format!("POST /{name}{owner}"),
+            format!("DELETE /{name}{owner}/*/items/*"),
         ])
     };
     let mut rules = Map::new();
@@ -61,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let arn = MethodArn::parse(ARN).unwrap();
     let principal = principal();
     for (groups, scopes) in [(0, 0), (100, 100), (500, 250)] {
-        let text = many_rules(groups, scopes);
+        let text = many_rules(groups, scopes, false);
         let entries = 4 * (groups + scopes) + 4;
         let rules = AccessRules::from_json(&text).unwrap();
         c.bench_with_input(
@@ -77,6 +79,12 @@ fn bench(c: &mut Criterion) {
         c.bench_with_input(
             BenchmarkId::new("policy/respond", entries),
             &rules,
+            |b, rules| b.iter(|| answer(black_box(&principal), &arn, rules)),
+        );
+        let owned = AccessRules::from_json(&many_rules(groups, scopes, true)).unwrap();
+        c.bench_with_input(
+            BenchmarkId::new("policy/respond_placeholders", entries),
+            &owned,
             |b, rules| b.iter(|| answer(black_box(&principal), &arn, rules)),
         );
     }

@@ -18,6 +18,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -145,7 +146,7 @@ pub enum Decision {
 
 impl Decision {
     /// Whether `grants` cover the method `arn` calls.
-    pub fn of(grants: &[&Grant], arn: &MethodArn) -> Self {
+    pub fn of(grants: &[Cow<'_, Grant>], arn: &MethodArn) -> Self {
         let called_path = arn.path().trim_start_matches('/');
         if grants.iter().any(|g| g.covers(arn.method(), called_path)) {
             Decision::Allow
@@ -174,7 +175,7 @@ impl Answer {
         shape: AnswerShape,
         principal: &Principal,
         context_claims: &[String],
-        grants: &[&Grant],
+        grants: &[Cow<'_, Grant>],
         arn: &MethodArn,
     ) -> (Decision, Self) {
         let decision = Decision::of(grants, arn);
@@ -207,7 +208,7 @@ impl Answer {
 /// Every grant as an Allow in the calling API and stage, and a Deny for the called method when
 /// it is not granted.
 fn policy(
-    grants: &[&Grant],
+    grants: &[Cow<'_, Grant>],
     arn: &MethodArn,
     decision: Decision,
 ) -> ApiGatewayCustomAuthorizerPolicy {

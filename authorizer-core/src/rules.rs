@@ -1,14 +1,24 @@
 //! Access rules: which methods of the API each kind of caller may call.
 //!
 //! `ACCESS_RULES` is a JSON object whose keys say who (`*` for any valid token, `group:<name>`,
-//! `scope:<name>`, `claim:<name>=<value>`) and whose values list what (`"<METHOD> <path>"`). Rules are parsed and checked
-//! once, at cold start; a request only looks them up. Paths use IAM's `*` wildcard (any run of
-//! characters, `/` included) because they end up verbatim in the policy's resources, and our own
-//! matcher must agree with IAM's: `?`, IAM's other wildcard, is therefore refused.
+//! `scope:<name>`, `claim:<name>=<value>`) and whose values list what (`"<METHOD> <path>"`). Rules
+//! are parsed and checked once, at cold start; a request only looks them up. Paths use IAM's `*`
+//! wildcard (any run of characters, `/` included) because they end up verbatim in the policy's
+//! resources, and our own matcher must agree with IAM's: `?`, IAM's other wildcard, is therefore
+//! refused.
+//!
+//! A path may name the caller: `${sub}` and `${claim:<name>}` are replaced by the caller's claim,
+//! so that `"PUT /accounts/${sub}"` grants each caller their own account and nobody else's, in a
+//! policy that still depends on the caller alone. A value that could widen the grant — an IAM
+//! wildcard, a `/`, anything but the characters of one plain path segment — is never substituted:
+//! the rule is left out for that caller ([`Placeholder`]). Since a method ARN holds the path as
+//! the client wrote it, the grant lists the value plain and percent-encoded.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+use tracing::warn;
 
 use crate::principal::Principal;
 
@@ -20,7 +30,8 @@ const METHODS: [&str; 8] = [
     "*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
 ];
 
-/// One `"<METHOD> <path>"` entry: a method (or `*`) and a path pattern.
+/// One `"<METHOD> <path>"` entry: a method (or `*`) and a path pattern, as granted to a caller
+/// (its placeholders, if it had any, replaced).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
     method: &'static str,
@@ -28,7 +39,29 @@ pub struct Grant {
     path: String,
 }
 
-impl Grant {
+/// What a path may name of the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `${sub}`: the token's subject.
+    Sub,
+    /// `${claim:<name>}`: the claim `<name>`, a string or an integer.
+    Claim(String),
+}
+
+/// A rule's entry: a grant, or one whose path names the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Plain(Grant),
+    /// The path's literal text around its placeholders: `pieces` holds the text before each
+    /// placeholder, and `tail` what follows the last.
+    Template {
+        method: &'static str,
+        pieces: Vec<(String, Placeholder)>,
+        tail: String,
+    },
+}
+
+impl Entry {
     fn parse(text: &str) -> Result<Self, String> {
         let (method, path) = text
             .trim()
@@ -44,12 +77,163 @@ impl Grant {
             .ok_or_else(|| {
                 format!("{path:?} must start with `/` and hold no space, `?` or non-ASCII")
             })?;
-        Ok(Grant {
+        let mut pieces = Vec::new();
+        let mut rest = path;
+        while let Some(start) = rest.find("${") {
+            let end = rest[start..]
+                .find('}')
+                .ok_or_else(|| format!("{path:?} has an unterminated `${{`"))?;
+            let inside = &rest[start + 2..start + end];
+            let placeholder = match inside.strip_prefix("claim:") {
+                _ if inside == "sub" => Placeholder::Sub,
+                Some(name) if !name.is_empty() => Placeholder::Claim(name.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "{path:?}: `${{{inside}}}` is neither `${{sub}}` nor `${{claim:<name>}}`"
+                    ));
+                }
+            };
+            pieces.push((rest[..start].to_owned(), placeholder));
+            rest = &rest[start + end + 1..];
+        }
+        if pieces.is_empty() {
+            return Ok(Entry::Plain(Grant {
+                method,
+                path: path.to_owned(),
+            }));
+        }
+        Ok(Entry::Template {
             method,
-            path: path.to_owned(),
+            pieces,
+            tail: rest.to_owned(),
         })
     }
 
+    /// The grants this entry gives `principal`: itself when plain; else its path with the
+    /// caller's values in each of the spellings a method ARN may hold them in ([`Spelling`]), or
+    /// nothing when a placeholder has no value that the grant can safely hold (logged).
+    fn grants_for<'a>(&'a self, principal: &Principal) -> Vec<Cow<'a, Grant>> {
+        let (method, pieces, tail) = match self {
+            Entry::Plain(grant) => return vec![Cow::Borrowed(grant)],
+            Entry::Template {
+                method,
+                pieces,
+                tail,
+            } => (method, pieces, tail),
+        };
+        let mut values = Vec::with_capacity(pieces.len());
+        for (_, placeholder) in pieces {
+            let value = match placeholder {
+                Placeholder::Sub => Some(Cow::Borrowed(principal.sub.as_str())),
+                Placeholder::Claim(name) => match principal.claims.get(name) {
+                    Some(Value::String(value)) => Some(Cow::Borrowed(value.as_str())),
+                    Some(Value::Number(number)) if number.is_i64() || number.is_u64() => {
+                        Some(Cow::Owned(number.to_string()))
+                    }
+                    _ => None,
+                },
+            };
+            match value {
+                Some(value) if is_one_segment(&value) => values.push(value),
+                unusable => {
+                    let reason = match unusable {
+                        None => "placeholder_without_value",
+                        Some(_) => "placeholder_value_refused",
+                    };
+                    warn!(
+                        reason,
+                        ?placeholder,
+                        method,
+                        "a rule naming the caller is left out for them"
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        // Most values need no encoding, and have one spelling.
+        let spellings = if values.iter().all(|value| Spelling::is_plain(value)) {
+            &Spelling::ALL[..1]
+        } else {
+            &Spelling::ALL[..]
+        };
+        spellings
+            .iter()
+            .map(|spelling| {
+                let mut path = String::with_capacity(64);
+                for ((text, _), value) in pieces.iter().zip(&values) {
+                    path.push_str(text);
+                    spelling.write(value, &mut path);
+                }
+                path.push_str(tail);
+                Cow::Owned(Grant { method, path })
+            })
+            .collect()
+    }
+}
+
+/// Whether `value` can stand for one path segment without widening a grant: not empty, and made
+/// only of letters, digits and `-._~!&'()+,;=:@|` — none of IAM's wildcards `*` and `?`, no `/`,
+/// no `$` (IAM's variables), no `%` (which could smuggle any of those in encoded), no space or
+/// control character.
+fn is_one_segment(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!&'()+,;=:@|".contains(&b))
+}
+
+/// How a substituted value is written into a grant's path. API Gateway puts the request's path
+/// into the method ARN as the client sent it (REST APIs) or decoded (HTTP APIs), so a caller's
+/// own resource may be spelt with its characters as they are or percent-encoded, with upper- or
+/// lower-case hex digits: the grant lists each spelling, every one of them that caller's path
+/// alone. Letters, digits and `-._~` are never encoded, so most subjects have one spelling.
+#[derive(Debug, Clone, Copy)]
+enum Spelling {
+    /// As it is: `auth0|123`.
+    Plain,
+    /// Every other character as `%XX`: `auth0%7C123`, as `encodeURIComponent` writes it.
+    UpperHex,
+    /// Likewise with lower-case hex digits: `auth0%7c123`.
+    LowerHex,
+}
+
+impl Spelling {
+    const ALL: [Spelling; 3] = [Spelling::Plain, Spelling::UpperHex, Spelling::LowerHex];
+
+    /// Whether a byte is written as it is in every spelling (RFC 3986's unreserved characters).
+    fn unreserved(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+    }
+
+    /// Whether `value` is spelt the same in every spelling.
+    fn is_plain(value: &str) -> bool {
+        value.bytes().all(Spelling::unreserved)
+    }
+
+    fn write(self, value: &str, path: &mut String) {
+        const UPPER: &[u8; 16] = b"0123456789ABCDEF";
+        const LOWER: &[u8; 16] = b"0123456789abcdef";
+        let digits = match self {
+            Spelling::Plain => {
+                path.push_str(value);
+                return;
+            }
+            Spelling::UpperHex => UPPER,
+            Spelling::LowerHex => LOWER,
+        };
+        for b in value.bytes() {
+            if Spelling::unreserved(b) {
+                path.push(b as char);
+            } else {
+                path.push('%');
+                path.push(digits[usize::from(b >> 4)] as char);
+                path.push(digits[usize::from(b & 0xf)] as char);
+            }
+        }
+    }
+}
+
+impl Grant {
     /// The method, as written in the ARN (`*` for every method).
     pub fn method(&self) -> &str {
         self.method
@@ -135,10 +319,10 @@ impl ClaimCondition {
 /// Who may call what, parsed from `ACCESS_RULES` once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRules {
-    anyone: Vec<Grant>,
-    groups: HashMap<String, Vec<Grant>>,
-    scopes: HashMap<String, Vec<Grant>>,
-    claims: Vec<(ClaimCondition, Vec<Grant>)>,
+    anyone: Vec<Entry>,
+    groups: HashMap<String, Vec<Entry>>,
+    scopes: HashMap<String, Vec<Entry>>,
+    claims: Vec<(ClaimCondition, Vec<Entry>)>,
 }
 
 impl AccessRules {
@@ -156,7 +340,7 @@ impl AccessRules {
         for (key, entries) in object {
             let grants = entries
                 .iter()
-                .map(|entry| Grant::parse(entry))
+                .map(|entry| Entry::parse(entry))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("under {key:?}: {e}"))?;
             let slot = if key == "*" {
@@ -182,8 +366,8 @@ impl AccessRules {
     }
 
     /// Every grant the principal holds, sorted and without repeats, so that the same principal
-    /// always gets the same policy.
-    pub fn grants_for(&self, principal: &Principal) -> Vec<&Grant> {
+    /// always gets the same policy. Grants whose path names the caller are theirs alone.
+    pub fn grants_for(&self, principal: &Principal) -> Vec<Cow<'_, Grant>> {
         let by_group = principal.groups.iter().filter_map(|g| self.groups.get(g));
         let by_scope = principal.scopes.iter().filter_map(|s| self.scopes.get(s));
         let by_claim = self
@@ -191,12 +375,13 @@ impl AccessRules {
             .iter()
             .filter(|(condition, _)| condition.holds(&principal.claims))
             .map(|(_, grants)| grants);
-        let mut grants: Vec<&Grant> = self
+        let mut grants: Vec<Cow<'_, Grant>> = self
             .anyone
             .iter()
             .chain(by_group.flatten())
             .chain(by_scope.flatten())
             .chain(by_claim.flatten())
+            .flat_map(|entry| entry.grants_for(principal))
             .collect();
         grants.sort_unstable();
         grants.dedup();
@@ -234,8 +419,8 @@ mod tests {
         }
     }
 
-    fn shown(grants: Vec<&Grant>) -> Vec<String> {
-        grants.into_iter().map(Grant::to_string).collect()
+    fn shown(grants: Vec<Cow<'_, Grant>>) -> Vec<String> {
+        grants.iter().map(|grant| grant.to_string()).collect()
     }
 
     #[test]
@@ -296,6 +481,147 @@ mod tests {
         assert!(with(serde_json::json!({})).is_empty());
     }
 
+    /// The grants `rules` give a caller whose `sub` is `sub` and whose claims are `claims`.
+    fn granted(rules: &str, sub: &str, claims: serde_json::Value) -> Vec<String> {
+        let rules = AccessRules::from_json(rules).unwrap();
+        let principal = Principal {
+            sub: sub.into(),
+            claims: claims.as_object().unwrap().clone(),
+            ..Principal::default()
+        };
+        shown(rules.grants_for(&principal))
+    }
+
+    #[test]
+    fn placeholders_grant_each_caller_their_own_resource() {
+        let rules = r#"{"*": ["PUT /accounts/${sub}", "GET /teams/${claim:custom:team}/members/*",
+                              "GET /levels/${claim:level}"]}"#;
+        for sub in [
+            "a1b2c3d4-0000-4000-8000-000000000001",
+            "auth0|5f7c8ec7c33c6c004bbafe82",
+            "00u1abcd2EFGH3ijk4x7",
+            "alice+pets@example.com",
+        ] {
+            let claims = serde_json::json!({"custom:team": "vets", "level": 3});
+            let own = granted(rules, sub, claims);
+            assert!(
+                own.contains(&"GET /teams/vets/members/*".to_owned()),
+                "{own:?}"
+            );
+            assert!(own.contains(&"GET /levels/3".to_owned()), "{own:?}");
+            assert!(
+                own.contains(&format!("PUT /accounts/{sub}")),
+                "{sub}: {own:?}"
+            );
+        }
+        assert_eq!(
+            granted(
+                r#"{"*": ["PUT /accounts/${sub}"]}"#,
+                "bob",
+                serde_json::json!({})
+            ),
+            ["PUT /accounts/bob"]
+        );
+        assert_eq!(
+            granted(
+                r#"{"*": ["PUT /accounts/${sub}"]}"#,
+                "auth0|5f7c",
+                serde_json::json!({})
+            ),
+            [
+                "PUT /accounts/auth0%7C5f7c",
+                "PUT /accounts/auth0%7c5f7c",
+                "PUT /accounts/auth0|5f7c"
+            ],
+            "the caller's path as sent (either hex case) and decoded"
+        );
+    }
+
+    #[test]
+    fn a_value_that_could_widen_a_grant_leaves_the_rule_out() {
+        let rules = r#"{"*": ["GET /pets", "PUT /accounts/${sub}"]}"#;
+        for sub in [
+            "*",
+            "bob*",
+            "b?b",
+            "bob/..",
+            "../admin",
+            "a b",
+            "tab\t",
+            "new\nline",
+            "50%25",
+            "é",
+            "${sub}",
+            "a#b",
+            "",
+        ] {
+            assert_eq!(
+                granted(rules, sub, serde_json::json!({})),
+                ["GET /pets"],
+                "{sub:?}"
+            );
+        }
+        let team = r#"{"*": ["GET /teams/${claim:team}"]}"#;
+        for claims in [
+            serde_json::json!({}),
+            serde_json::json!({"team": null}),
+            serde_json::json!({"team": ["a", "b"]}),
+            serde_json::json!({"team": true}),
+            serde_json::json!({"team": 1.5}),
+            serde_json::json!({"team": {"name": "a"}}),
+        ] {
+            assert!(granted(team, "bob", claims.clone()).is_empty(), "{claims}");
+        }
+    }
+
+    #[test]
+    fn refuses_unknown_or_unterminated_placeholders() {
+        for (text, hint) in [
+            (r#"{"*": ["GET /accounts/${user}"]}"#, "${user}"),
+            (r#"{"*": ["GET /accounts/${claim:}"]}"#, "${claim:}"),
+            (r#"{"*": ["GET /accounts/${}"]}"#, "${}"),
+            (r#"{"*": ["GET /accounts/${sub"]}"#, "unterminated"),
+        ] {
+            let error = AccessRules::from_json(text).unwrap_err();
+            assert!(error.contains(hint), "{text}: {error}");
+        }
+    }
+
+    proptest! {
+        /// Whatever the subject, the grant `PUT /accounts/${sub}` gives covers no path but the
+        /// caller's own: `accounts/<sub>` exactly, and nothing when the subject was refused.
+        #[test]
+        fn a_substituted_grant_covers_only_the_callers_own_path(
+            sub in "[a-zA-Z0-9|@+*?/%. _~=:!$&'(),;-]{0,12}",
+            other in "[a-zA-Z0-9|@+*?/%. _~=:!$&'(),;-]{0,12}",
+            shape in 0..4usize,
+        ) {
+            let rules = AccessRules::from_json(r#"{"*": ["PUT /accounts/${sub}"]}"#).unwrap();
+            let principal = Principal { sub: sub.clone(), ..Principal::default() };
+            let grants = rules.grants_for(&principal);
+            // The caller's own path, in each spelling a client may send.
+            let own: Vec<String> = Spelling::ALL
+                .iter()
+                .map(|spelling| {
+                    let mut path = "accounts/".to_owned();
+                    spelling.write(&sub, &mut path);
+                    path
+                })
+                .collect();
+            let called = match shape {
+                0 => own[1].clone(),
+                1 => format!("{}{other}", own[0]),
+                2 => format!("accounts/{other}{sub}"),
+                _ => format!("accounts/{other}"),
+            };
+            for grant in &grants {
+                if grant.covers("PUT", &called) {
+                    prop_assert!(own.contains(&called), "{grant} covers {called}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn refuses_invalid_rules_with_a_reason() {
         for (text, hint) in [
@@ -319,7 +645,10 @@ mod tests {
 
     #[test]
     fn a_grant_covers_what_iam_would_match() {
-        let grant = |text| Grant::parse(text).unwrap();
+        let grant = |text| match Entry::parse(text).unwrap() {
+            Entry::Plain(grant) => grant,
+            template => panic!("{template:?} is not a plain grant"),
+        };
         assert!(grant("GET /pets").covers("GET", "pets"));
         assert!(!grant("GET /pets").covers("GET", "pets/1"));
         assert!(!grant("GET /pets").covers("POST", "pets"));

@@ -46,6 +46,10 @@ struct Args {
     /// Also set `nbf` to the issue time.
     #[arg(long)]
     nbf: bool,
+    /// Any other claim, as `NAME=VALUE` with VALUE in JSON (`email_verified=true`,
+    /// `roles=["vet"]`) or else taken as a string; repeatable.
+    #[arg(long = "claim", value_parser = parse_claim)]
+    claims: Vec<(String, Value)>,
     /// Leave these claims out (e.g. `exp`, `sub`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     omit: Vec<String>,
@@ -55,6 +59,16 @@ struct Args {
     /// The secret; `JWT_SECRET` from the environment by default.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     secret: String,
+}
+
+/// `NAME=VALUE`: the value as JSON when it reads as JSON, else as a string.
+fn parse_claim(text: &str) -> Result<(String, Value), String> {
+    let (name, value) = text
+        .split_once('=')
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("{text:?}: expected NAME=VALUE"))?;
+    let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+    Ok((name.to_owned(), value))
 }
 
 /// `90s`, `15m`, `1h`, `30d`, `100y` → seconds.
@@ -106,6 +120,7 @@ fn main() -> Result<(), String> {
             claims.insert(name.into(), json!(value));
         }
     }
+    claims.extend(args.claims);
     match args.aud.as_slice() {
         [] => {}
         [one] => {
