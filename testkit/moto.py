@@ -1,9 +1,9 @@
 """Sets up what a test needs in a running moto server and prints it on stdout.
 
-Usage: python testkit/moto.py http://127.0.0.1:<port> secret <value>
+Usage: python testkit/moto.py http://127.0.0.1:<port> secret <name> <value>
        python testkit/moto.py http://127.0.0.1:<port> cognito
 
-`secret` stores an HS256 key in Secrets Manager (as `petstore/jwt`) and prints the secret's ARN.
+`secret` stores a secret (an HS256 key, usage-plan keys) in Secrets Manager and prints its ARN.
 `cognito` creates a user pool as a pet store would have it: the pet store's app client and another
 one, the `admin` group, and the users alice (admin) and bob; signs each in with
 ADMIN_USER_PASSWORD_AUTH and prints one JSON object. moto issues real RS256 tokens with the real
@@ -29,9 +29,9 @@ def client(endpoint, service):
     )
 
 
-def secret(endpoint, value):
+def secret(endpoint, name, value):
     secrets = client(endpoint, "secretsmanager")
-    return secrets.create_secret(Name="petstore/jwt", SecretString=value)["ARN"]
+    return secrets.create_secret(Name=name, SecretString=value)["ARN"]
 
 
 def cognito(endpoint):
@@ -73,10 +73,15 @@ def main():
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("endpoint")
     commands = cli.add_subparsers(dest="command", required=True)
-    commands.add_parser("secret").add_argument("value")
+    secret_command = commands.add_parser("secret")
+    secret_command.add_argument("name")
+    secret_command.add_argument("value")
     commands.add_parser("cognito")
     args = cli.parse_args()
-    print(secret(args.endpoint, args.value) if args.command == "secret" else cognito(args.endpoint))
+    if args.command == "secret":
+        print(secret(args.endpoint, args.name, args.value))
+    else:
+        print(cognito(args.endpoint))
 
 
 if __name__ == "__main__":

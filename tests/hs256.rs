@@ -425,8 +425,8 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
 fn reads_the_secret_from_secrets_manager_at_cold_start() {
     let binary = release_binary("authorizer-hs256");
     let moto = Moto::start();
-    let arn = moto.create_secret(SECRET);
-    let mut function = Function::start(&binary, &moto.secret_env(&arn));
+    let arn = moto.create_secret("petstore/jwt", SECRET);
+    let mut function = Function::start(&binary, &moto.secret_env("JWT_SECRET_ARN", &arn));
     let alice = hs(
         Algorithm::HS256,
         SECRET,
@@ -438,8 +438,64 @@ fn reads_the_secret_from_secrets_manager_at_cold_start() {
     );
 
     let missing = arn.replace("petstore/jwt", "petstore/nothing");
-    let mut function = Function::start(&binary, &moto.secret_env(&missing));
+    let mut function = Function::start(&binary, &moto.secret_env("JWT_SECRET_ARN", &missing));
     function.assert_init_fails_naming("JWT_SECRET_ARN", Duration::from_secs(10));
+}
+
+#[test]
+fn usage_plan_keys_follow_the_callers_tier_and_stay_secret() {
+    const STANDARD: &str = "StandardKey0000000000000001";
+    const PREMIUM: &str = "PremiumKey00000000000000002";
+    let moto = Moto::start();
+    let keys = json!({"*": STANDARD, "group:premium": PREMIUM}).to_string();
+    let arn = moto.create_secret("petstore/usage-plan-keys", &keys);
+    let env = [
+        owned(&[
+            ("JWT_SECRET", SECRET),
+            ("JWT_ISSUER", ISSUER),
+            ("RUST_LOG", "trace"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ]),
+        moto.secret_env("USAGE_PLAN_KEYS_SECRET_ARN", &arn),
+    ]
+    .concat();
+    let mut function = Function::start(&release_binary("authorizer-hs256"), &env);
+    let key_of = |reply: Reply| match reply {
+        Reply::Response(answer) => answer.get("usageIdentifierKey").cloned(),
+        other => panic!("{other:?}"),
+    };
+    let premium = hs(Algorithm::HS256, SECRET, &claims("carol", &["premium"]));
+    let bob = hs(Algorithm::HS256, SECRET, &claims("bob", &[]));
+    assert_eq!(
+        key_of(function.invoke(&event(&premium, "GET"))),
+        Some(json!(PREMIUM))
+    );
+    assert_eq!(
+        key_of(function.invoke(&event(&bob, "GET"))),
+        Some(json!(STANDARD))
+    );
+    let bearer = json!({"authorization": format!("Bearer {premium}")});
+    assert_eq!(
+        key_of(function.invoke(&http_event(HTTP_API, "GET", bearer))),
+        None,
+        "HTTP APIs have no usage plans"
+    );
+    let logs = function.logs();
+    assert!(
+        !logs.contains(PREMIUM) && !logs.contains(STANDARD),
+        "{logs}"
+    );
+
+    let wrong = moto.create_secret("petstore/wrong-keys", r#"{"*": "short-key"}"#);
+    let env = [
+        owned(&[("JWT_SECRET", SECRET)]),
+        moto.secret_env("USAGE_PLAN_KEYS_SECRET_ARN", &wrong),
+    ]
+    .concat();
+    let mut function = Function::start(&release_binary("authorizer-hs256"), &env);
+    let logs =
+        function.assert_init_fails_naming("USAGE_PLAN_KEYS_SECRET_ARN", Duration::from_secs(10));
+    assert!(!logs.contains("short-key"), "{logs}");
 }
 
 #[test]

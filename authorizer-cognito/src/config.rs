@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
-use authorizer_core::{InitError, Partition, logging};
+use authorizer_core::{InitError, Partition, logging, secrets};
 
 use crate::cache::CachePolicy;
 
@@ -32,7 +32,7 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 3] = [logging::VARIABLES, config::SHARED, OWN];
+pub const VARIABLES: [&[Var]; 4] = [logging::VARIABLES, config::SHARED, OWN, secrets::VARIABLES];
 
 /// Cognito lists a user's groups in `cognito:groups`; ID tokens name the user in
 /// `cognito:username`, access tokens in `username`.

@@ -104,10 +104,7 @@ pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Cognito>, I
     let config = Config::from_env(env)?;
     let verifier = Cognito::new(&config)?;
     verifier.prefetch().await;
-    Ok(Authorizer {
-        verifier,
-        settings: config.shared,
-    })
+    Authorizer::new(verifier, config.shared).await
 }
 
 #[cfg(test)]

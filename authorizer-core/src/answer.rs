@@ -168,6 +168,15 @@ impl Decision {
 const INVOKE: &str = "execute-api:Invoke";
 
 impl Answer {
+    /// This answer naming `key` as the caller's usage-plan key: REST policies only, since HTTP
+    /// APIs have no usage plans.
+    pub fn with_usage_identifier_key(mut self, key: Option<&str>) -> Self {
+        if let Answer::Policy(policy) = &mut self {
+            policy.usage_identifier_key = key.map(str::to_owned);
+        }
+        self
+    }
+
     /// Whether `grants` cover the method `arn` calls, and the answer of `shape` saying so to a
     /// principal holding them; its context holds the claims `context_claims` names
     /// (`CONTEXT_CLAIMS`).

@@ -13,9 +13,12 @@ use serde_json::value::RawValue;
 use tracing::{error, info, warn};
 
 use crate::answer::Answer;
+use crate::api_keys::ApiKeys;
 use crate::claims::VerifiedClaims;
 use crate::config::Settings;
+use crate::config::{USAGE_PLAN_KEYS_SECRET_ARN, invalid};
 use crate::error::AuthError;
+use crate::error::InitError;
 use crate::event::AuthorizerRequest;
 use crate::principal::Principal;
 
@@ -34,6 +37,25 @@ pub struct Authorizer<V> {
     pub verifier: V,
     /// What happens after the signature checks out.
     pub settings: Settings,
+    /// The usage-plan keys, read at cold start from `USAGE_PLAN_KEYS_SECRET_ARN` (none when unset).
+    api_keys: ApiKeys,
+}
+
+impl<V> Authorizer<V> {
+    /// The authorizer of `verifier` with `settings`, reading the usage-plan keys they name: the
+    /// last step of every function's cold start.
+    pub async fn new(verifier: V, settings: Settings) -> Result<Self, InitError> {
+        let api_keys = match &settings.usage_plan_keys {
+            None => ApiKeys::default(),
+            Some(secret) => ApiKeys::from_json(&secret.fetch().await?)
+                .map_err(|reason| invalid(&USAGE_PLAN_KEYS_SECRET_ARN, reason))?,
+        };
+        Ok(Authorizer {
+            verifier,
+            settings,
+            api_keys,
+        })
+    }
 }
 
 impl<V: Verifier + Sync> Authorizer<V> {
@@ -68,6 +90,7 @@ impl<V: Verifier + Sync> Authorizer<V> {
             &grants,
             &request.method_arn,
         );
+        let answer = answer.with_usage_identifier_key(self.api_keys.for_principal(&principal));
         info!(
             decision = decision.as_str(),
             principal = %principal.sub,

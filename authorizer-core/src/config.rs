@@ -19,6 +19,7 @@ use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
 use crate::error::InitError;
 use crate::principal::ClaimNames;
 use crate::rules::{AccessRules, PET_STORE_RULES};
+use crate::secrets::SecretsManager;
 
 /// One environment variable: what the README's configuration tables show of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +209,11 @@ crate::variables! {
         /// `groups`, `scope`, `username` and `email`, each under its own name: strings, numbers and
         /// booleans as they are, arrays and objects as their JSON text (`["a","b"]`)
         CONTEXT_CLAIMS = Off;
+
+        /// an AWS Secrets Manager secret mapping rule keys to the API keys of usage plans, read once
+        /// at cold start: REST answers name the caller's key (`usageIdentifierKey`), see [API keys and
+        /// usage plans](#api-keys-and-usage-plans)
+        USAGE_PLAN_KEYS_SECRET_ARN = Off;
     }
 }
 
@@ -239,6 +245,9 @@ pub struct Settings {
     pub http_api_response: HttpApiResponse,
     /// `CONTEXT_CLAIMS`: the claims added to the answer's context; none when unset.
     pub context_claims: Vec<String>,
+    /// `USAGE_PLAN_KEYS_SECRET_ARN`: where the usage-plan keys are read from at cold start; unset,
+    /// answers name no key.
+    pub usage_plan_keys: Option<SecretsManager>,
 }
 
 impl Settings {
@@ -277,6 +286,10 @@ impl Settings {
                 })
                 .transpose()?
                 .unwrap_or_default(),
+            usage_plan_keys: env
+                .get(&USAGE_PLAN_KEYS_SECRET_ARN)
+                .map(|arn| SecretsManager::from_env(&USAGE_PLAN_KEYS_SECRET_ARN, arn, env))
+                .transpose()?,
             claim_names: ClaimNames {
                 groups: env
                     .get(&GROUPS_CLAIM)

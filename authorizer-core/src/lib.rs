@@ -8,16 +8,19 @@
 //!    every issuer shares (`iat`, maximum age);
 //! 3. [`principal`] reads who is calling from those claims;
 //! 4. [`rules`] says what the principal may call: its grants;
-//! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for.
+//! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
+//!    naming the caller's usage-plan key ([`api_keys`]) to REST APIs.
 //!
 //! [`authorizer`] strings these together, logs one line per request and runs under the Lambda
 //! runtime; [`error`] holds every reason a request is refused (401), cannot be decided (500), or a
 //! function cannot start. Around the request path: [`config`] declares and reads the settings at
-//! cold start, and [`logging`] sets up logs that never carry a token.
+//! cold start (reading secrets from AWS Secrets Manager through [`secrets`]), and [`logging`] sets up
+//! logs that never carry a token.
 
 #![warn(missing_docs)]
 
 pub mod answer;
+pub mod api_keys;
 pub mod arn;
 pub mod authorizer;
 pub mod claims;
@@ -28,6 +31,7 @@ pub mod jwt;
 pub mod logging;
 pub mod principal;
 pub mod rules;
+pub mod secrets;
 
 pub use answer::Answer;
 pub use arn::{MethodArn, Partition};

@@ -280,14 +280,71 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     pattern[p..].iter().all(|&b| b == b'*')
 }
 
+/// Whom a rule key names: `*`, `group:<name>`, `scope:<name>` or `claim:<name>=<value>`. The keys
+/// of `ACCESS_RULES` and of the usage-plan keys' mapping ([`crate::api_keys`]) alike.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Who {
+    /// `claim:<name>=<value>`: callers whose claim matches (see [`ClaimCondition`]).
+    Claim(ClaimCondition),
+    /// `group:<name>`: callers in the group.
+    Group(String),
+    /// `scope:<name>`: callers holding the OAuth scope.
+    Scope(String),
+    /// `*`: any caller with a valid token.
+    Anyone,
+}
+
+impl Who {
+    /// Reads a rule key; the error names it and says what keys may be.
+    pub fn parse(key: &str) -> Result<Self, String> {
+        let nonempty = |name: &str| (!name.is_empty()).then(|| name.to_owned());
+        if key == "*" {
+            Ok(Who::Anyone)
+        } else if let Some(group) = key.strip_prefix("group:").and_then(nonempty) {
+            Ok(Who::Group(group))
+        } else if let Some(scope) = key.strip_prefix("scope:").and_then(nonempty) {
+            Ok(Who::Scope(scope))
+        } else if let Some(condition) = key.strip_prefix("claim:").and_then(ClaimCondition::parse) {
+            Ok(Who::Claim(condition))
+        } else {
+            Err(format!(
+                "key {key:?} is none of `*`, `group:<name>`, `scope:<name>`, `claim:<name>=<value>`"
+            ))
+        }
+    }
+
+    /// Whether the key names `principal`.
+    pub fn names(&self, principal: &Principal) -> bool {
+        match self {
+            Who::Anyone => true,
+            Who::Group(group) => principal.groups.contains(group),
+            Who::Scope(scope) => principal.scopes.contains(scope),
+            Who::Claim(condition) => condition.holds(&principal.claims),
+        }
+    }
+}
+
 /// A `claim:<name>=<value>` key: the caller's claim `<name>` must equal `<value>`, or hold it
 /// when the claim is an array. `true`, `false` and numbers are compared as JSON values (the claim
 /// `true` matches `claim:email_verified=true`, the string `"true"` does not); anything else as a
 /// string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct ClaimCondition {
+pub struct ClaimCondition {
     name: String,
     value: Value,
+}
+
+/// Conditions order by their claim's name, then their value's JSON text.
+impl PartialOrd for ClaimCondition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ClaimCondition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.name, self.value.to_string()).cmp(&(&other.name, other.value.to_string()))
+    }
 }
 
 impl ClaimCondition {
@@ -343,22 +400,14 @@ impl AccessRules {
                 .map(|entry| Entry::parse(entry))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("under {key:?}: {e}"))?;
-            let slot = if key == "*" {
-                &mut rules.anyone
-            } else if let Some(group) = key.strip_prefix("group:").filter(|g| !g.is_empty()) {
-                rules.groups.entry(group.to_owned()).or_default()
-            } else if let Some(scope) = key.strip_prefix("scope:").filter(|s| !s.is_empty()) {
-                rules.scopes.entry(scope.to_owned()).or_default()
-            } else if let Some(condition) =
-                key.strip_prefix("claim:").and_then(ClaimCondition::parse)
-            {
-                rules.claims.push((condition, Vec::new()));
-                &mut rules.claims.last_mut().expect("just pushed").1
-            } else {
-                return Err(format!(
-                    "key {key:?} is none of `*`, `group:<name>`, `scope:<name>`, \
-                     `claim:<name>=<value>`"
-                ));
+            let slot = match Who::parse(&key)? {
+                Who::Anyone => &mut rules.anyone,
+                Who::Group(group) => rules.groups.entry(group).or_default(),
+                Who::Scope(scope) => rules.scopes.entry(scope).or_default(),
+                Who::Claim(condition) => {
+                    rules.claims.push((condition, Vec::new()));
+                    &mut rules.claims.last_mut().expect("just pushed").1
+                }
             };
             slot.extend(grants);
         }

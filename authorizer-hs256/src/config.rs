@@ -5,11 +5,11 @@ use std::fmt;
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, logging};
 
-use crate::secrets::SecretsManager;
+use authorizer_core::secrets::{self, SecretsManager};
 
 authorizer_core::variables! {
     /// The HS256 authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`];
-    /// [`crate::secrets::VARIABLES`] too when the secret comes from Secrets Manager.
+    /// [`secrets::VARIABLES`] too when the secret comes from Secrets Manager.
     OWN {
         /// an AWS Secrets Manager secret whose `SecretString` is the key, read once at cold start
         /// (deployments); this or `JWT_SECRET` is required
@@ -28,12 +28,7 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 4] = [
-    logging::VARIABLES,
-    config::SHARED,
-    OWN,
-    crate::secrets::VARIABLES,
-];
+pub const VARIABLES: [&[Var]; 4] = [logging::VARIABLES, config::SHARED, OWN, secrets::VARIABLES];
 
 /// Custom tokens name their groups `groups`, and their user `username` or `preferred_username`.
 const PRESET: Preset = Preset {
@@ -103,7 +98,9 @@ impl Config {
             (Some(secret), None) => {
                 SecretSource::Inline(Secret::new(secret.into_bytes(), &JWT_SECRET)?)
             }
-            (None, Some(arn)) => SecretSource::SecretsManager(SecretsManager::from_env(arn, env)?),
+            (None, Some(arn)) => {
+                SecretSource::SecretsManager(SecretsManager::from_env(&JWT_SECRET_ARN, arn, env)?)
+            }
             (None, None) => {
                 return Err(InitError::Missing {
                     var: "JWT_SECRET_ARN (or JWT_SECRET)",

@@ -1,14 +1,13 @@
 //! The HS256 authorizer: custom tokens signed with a shared secret.
 //!
 //! [`config`] declares and reads the settings once at cold start (the secret from `JWT_SECRET`,
-//! or from AWS Secrets Manager through `JWT_SECRET_ARN`, see [`secrets`]); [`Hs256`] is the
+//! or from AWS Secrets Manager through `JWT_SECRET_ARN`); [`Hs256`] is the
 //! [`Verifier`] the shared [`Authorizer`] calls for each request. Everything else — events, the
 //! checks every issuer shares, rules, answers, errors — is `authorizer_core`'s.
 
 #![warn(missing_docs)]
 
 pub mod config;
-pub mod secrets;
 
 use std::fmt;
 
@@ -64,12 +63,11 @@ pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Hs256>, Ini
     let config = Config::from_env(env)?;
     let secret = match &config.secret {
         SecretSource::Inline(secret) => secret.clone(),
-        SecretSource::SecretsManager(source) => source.fetch().await?,
+        SecretSource::SecretsManager(source) => {
+            Secret::new(source.fetch().await?.into_bytes(), &config::JWT_SECRET_ARN)?
+        }
     };
-    Ok(Authorizer {
-        verifier: Hs256::new(&secret, &config),
-        settings: config.shared,
-    })
+    Authorizer::new(Hs256::new(&secret, &config), config.shared).await
 }
 
 #[cfg(test)]

@@ -45,15 +45,16 @@ impl Moto {
         &self.endpoint
     }
 
-    /// Stores `secret` in this server's Secrets Manager and returns its ARN.
-    pub fn create_secret(&self, secret: &str) -> String {
-        self.set_up(&["secret", secret]).trim().to_owned()
+    /// Stores `secret` in this server's Secrets Manager under `name` and returns its ARN.
+    pub fn create_secret(&self, name: &str, secret: &str) -> String {
+        self.set_up(&["secret", name, secret]).trim().to_owned()
     }
 
-    /// What authorizer-hs256 needs to read the secret `arn` from this server at cold start.
-    pub fn secret_env(&self, arn: &str) -> Vec<(String, String)> {
+    /// What a function needs to read the secret `arn` named by the variable `var` from this
+    /// server at cold start.
+    pub fn secret_env(&self, var: &str, arn: &str) -> Vec<(String, String)> {
         crate::env::owned(&[
-            ("JWT_SECRET_ARN", arn),
+            (var, arn),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint()),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -82,7 +82,7 @@ fn main() {
         .unwrap()
         .1
         .clone();
-    let arn = moto.create_secret(&secret);
+    let arn = moto.create_secret("petstore/jwt", &secret);
     let keys = KeyServer::start(Behaviour::Serve(jwks));
 
     let rust = |name: &str, function: &str, env: Vec<(String, String)>, event: &str| Subject {
@@ -114,7 +114,11 @@ fn main() {
             ..rust(
                 "authorizer-hs256, secret from JWT_SECRET_ARN (moto)",
                 "authorizer-hs256",
-                [without(&hs256, "JWT_SECRET"), moto.secret_env(&arn)].concat(),
+                [
+                    without(&hs256, "JWT_SECRET"),
+                    moto.secret_env("JWT_SECRET_ARN", &arn),
+                ]
+                .concat(),
                 "admin-post",
             )
         },

@@ -1,4 +1,5 @@
-//! Reading the HS256 secret from AWS Secrets Manager, once, at cold start.
+//! Reading a secret from AWS Secrets Manager, once, at cold start: the HS256 key
+//! (`JWT_SECRET_ARN`) and the usage-plan API keys (`USAGE_PLAN_KEYS_SECRET_ARN`).
 //!
 //! The AWS SDK would add megabytes and tens of milliseconds of cold start for one call, so this is a
 //! single `GetSecretValue` request: `reqwest` (already used by the kit) signed with `aws-sigv4`,
@@ -9,20 +10,20 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use authorizer_core::config::{Env, invalid};
-use authorizer_core::{InitError, Partition};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use serde::Deserialize;
 
-use crate::config::{JWT_SECRET_ARN, Secret};
+use crate::arn::Partition;
+use crate::config::{Env, Var, invalid};
+use crate::error::InitError;
 
-authorizer_core::variables! {
-    /// What reading a secret from Secrets Manager takes, read only when `JWT_SECRET_ARN` is set.
+crate::variables! {
+    /// What reading a secret from Secrets Manager takes, read only when a variable names one.
     VARIABLES {
-        /// the Secrets Manager endpoint for `JWT_SECRET_ARN`, as in the AWS SDKs: a private endpoint or
-        /// a local stand-in
+        /// the Secrets Manager endpoint for `JWT_SECRET_ARN` and `USAGE_PLAN_KEYS_SECRET_ARN`, as in
+        /// the AWS SDKs: a private endpoint or a local stand-in
         AWS_ENDPOINT_URL_SECRETS_MANAGER = Derived("`AWS_ENDPOINT_URL`");
 
         /// the endpoint of every AWS service, as in the AWS SDKs
@@ -43,6 +44,8 @@ authorizer_core::variables! {
 /// credentials.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretsManager {
+    /// The variable that names the secret, for errors.
+    var: &'static Var,
     arn: String,
     region: String,
     endpoint: String,
@@ -65,10 +68,11 @@ struct GetSecretValueOutput {
 }
 
 impl SecretsManager {
-    /// The secret `arn` (`JWT_SECRET_ARN`), its endpoint and the credentials to read it with.
-    pub fn from_env(arn: String, env: &Env) -> Result<Self, InitError> {
+    /// The secret `arn`, which the variable `var` names, its endpoint and the credentials to read
+    /// it with.
+    pub fn from_env(var: &'static Var, arn: String, env: &Env) -> Result<Self, InitError> {
         let (partition, region) = partition_and_region(&arn)
-            .ok_or_else(|| invalid(&JWT_SECRET_ARN, "not a Secrets Manager secret ARN"))?;
+            .ok_or_else(|| invalid(var, "not a Secrets Manager secret ARN"))?;
         let endpoint = env
             .get(&AWS_ENDPOINT_URL_SECRETS_MANAGER)
             .or_else(|| env.get(&AWS_ENDPOINT_URL))
@@ -83,6 +87,7 @@ impl SecretsManager {
             "environment",
         );
         Ok(SecretsManager {
+            var,
             region: region.to_owned(),
             arn,
             endpoint,
@@ -95,10 +100,10 @@ impl SecretsManager {
         &self.endpoint
     }
 
-    /// Fetches the secret; its `SecretString` is the HS256 key.
-    pub async fn fetch(&self) -> Result<Secret, InitError> {
+    /// Fetches the secret's `SecretString`. Never log it.
+    pub async fn fetch(&self) -> Result<String, InitError> {
         let unavailable = |reason: String| InitError::Unavailable {
-            var: JWT_SECRET_ARN.name,
+            var: self.var.name,
             reason,
         };
         let body = serde_json::json!({ "SecretId": self.arn }).to_string();
@@ -148,10 +153,9 @@ impl SecretsManager {
             .json()
             .await
             .map_err(|e| unavailable(format!("unexpected answer from Secrets Manager: {e}")))?;
-        let secret = output
+        output
             .secret_string
-            .ok_or_else(|| unavailable("the secret has no SecretString".to_owned()))?;
-        Secret::new(secret.into_bytes(), &JWT_SECRET_ARN)
+            .ok_or_else(|| unavailable("the secret has no SecretString".to_owned()))
     }
 }
 
