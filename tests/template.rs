@@ -410,11 +410,7 @@ fn existing_user_pool_and_secret_are_used_as_given() {
         .collect();
     assert_eq!(
         flows,
-        BTreeSet::from([
-            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
-            "ALLOW_USER_PASSWORD_AUTH",
-            "ALLOW_REFRESH_TOKEN_AUTH"
-        ])
+        BTreeSet::from(["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
     );
     let group = &d.of_type("AWS::Cognito::UserPoolGroup")[0].1["Properties"];
     assert_eq!(group["GroupName"], "admin");
@@ -551,6 +547,97 @@ fn allowed_source_ips_add_a_resource_policy_to_the_rest_api() {
         ranges,
         &json!({"Fn::Split": [",", {"Fn::Join": ["", {"Fn::Split": [" ", "203.0.113.0/24, 2001:db8::/32"]}]}]})
     );
+}
+
+/// Which of `texts` the regular expression `pattern` matches in full, as Python's `re` (whose
+/// syntax agrees with Java's, API Gateway's and CloudFormation's, for these patterns) says.
+fn full_matches(pattern: &str, texts: &[String]) -> Vec<bool> {
+    let script = "import json, re, sys\n\
+                  pattern, texts = json.load(sys.stdin)\n\
+                  print(json.dumps([re.fullmatch(pattern, t) is not None for t in texts]))";
+    let mut command = tool("python");
+    command
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let input = json!([pattern, texts]).to_string();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    serde_json::from_slice(&output.stdout).expect("a list of booleans")
+}
+
+#[test]
+fn the_token_validation_expression_lets_through_every_token_the_authorizers_accept() {
+    let d = Deployment::expand(&[]);
+    let schemes = d.api_body()["securityDefinitions"]
+        .as_object()
+        .unwrap()
+        .clone();
+    let mut accepted = Vec::new();
+    for function in [HS256, COGNITO] {
+        for event in testkit::events::sample_events(function) {
+            let event_json: Value = serde_json::from_str(&event.json).unwrap();
+            if let Some(token) = event_json["authorizationToken"].as_str()
+                && event.expected != "401"
+            {
+                accepted.push(token.to_owned());
+            }
+        }
+    }
+    accepted.extend(["bearer a.b.c", "BEARER  a.b.c", "a.b.", "x-_=.y.z"].map(String::from));
+    let garbage: Vec<String> = [
+        "",
+        "Basic dXNlcjpwYXNz",
+        "a.b",
+        "%%%.&&&.***",
+        "Bearer",
+        "a.b.c.d",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (name, scheme) in schemes {
+        let pattern = scheme["x-amazon-apigateway-authorizer"]["identityValidationExpression"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no validation expression"))
+            .to_owned();
+        let let_through = full_matches(&pattern, &accepted);
+        for (token, through) in accepted.iter().zip(let_through) {
+            assert!(through, "{name}: {pattern} stops {token:?}");
+        }
+        let stopped = full_matches(&pattern, &garbage);
+        for (token, through) in garbage.iter().zip(stopped) {
+            assert!(!through, "{name}: {pattern} lets {token:?} through");
+        }
+    }
+}
+
+#[test]
+fn the_secret_arn_parameter_takes_complete_arns_only() {
+    let d = Deployment::expand(&[]);
+    let pattern = {
+        let template = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+        let line = template
+            .lines()
+            .skip_while(|line| line.trim() != "JwtSecretArn:")
+            .find(|line| line.trim_start().starts_with("AllowedPattern:"))
+            .unwrap()
+            .to_owned();
+        line.split_once(": '")
+            .unwrap()
+            .1
+            .trim_end_matches('\'')
+            .to_owned()
+    };
+    assert_eq!(d.params["JwtSecretArn"], "");
+    let arns = [
+        "",
+        EXISTING_SECRET,
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/hs256",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:petstore/hs256-AbC",
+    ]
+    .map(String::from);
+    assert_eq!(full_matches(&pattern, &arns), [true, true, false, false]);
 }
 
 // ---------------------------------------------------------------------------------------------
