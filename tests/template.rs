@@ -100,29 +100,38 @@ fn switching_the_authorizer_redeploys_the_stage() {
     assert_ne!(deployment_id("cognito"), deployment_id("hs256"));
 }
 
+/// The REST API's routes (OpenAPI path, method) other than preflights, and the status of their mocks.
+const ROUTES: [(&str, &str, &str); 5] = [
+    ("/pets", "get", "200"),
+    ("/pets", "post", "201"),
+    ("/pets/{petId}", "get", "200"),
+    ("/accounts/{accountId}", "get", "200"),
+    ("/accounts/{accountId}", "put", "200"),
+];
+
 fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
     let body = d.api_body();
-    let pets = &body["paths"]["/pets"];
     assert!(
         body.get("security").is_none(),
         "{case}: no API-wide security requirement"
     );
     let guard_fn = d.function(guard);
 
-    for method in ["get", "post"] {
-        let op = &pets[method];
+    for (path, method, status) in ROUTES {
+        let op = &body["paths"][path][method];
+        let route = format!("{case}: {method} {path}");
         let security = op["security"]
             .as_array()
-            .unwrap_or_else(|| panic!("{case}: {method} /pets has no security requirement: {op}"));
-        assert_eq!(security.len(), 1, "{case}: {method} /pets: {security:?}");
+            .unwrap_or_else(|| panic!("{route} has no security requirement: {op}"));
+        assert_eq!(security.len(), 1, "{route}: {security:?}");
         let names: Vec<&String> = security[0].as_object().unwrap().keys().collect();
-        assert_eq!(names.len(), 1, "{case}: {method} /pets: {security:?}");
+        assert_eq!(names.len(), 1, "{route}: {security:?}");
         let scheme = &body["securityDefinitions"][names[0]];
         let authorizer = &scheme["x-amazon-apigateway-authorizer"];
         assert_eq!(
             (&scheme["type"], &scheme["in"], &scheme["name"]),
             (&json!("apiKey"), &json!("header"), &json!("Authorization")),
-            "{case}: {method} /pets: identity source"
+            "{route}: identity source"
         );
         assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
         assert_eq!(authorizer["type"], "token", "{case}: a TOKEN authorizer");
@@ -132,60 +141,52 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
             "{case}: the result TTL"
         );
         let called = called(d, &authorizer["authorizerUri"]);
-        assert_eq!(
-            called,
-            [guard_fn],
-            "{case}: {method} /pets must be guarded by {guard}"
-        );
+        assert_eq!(called, [guard_fn], "{route} must be guarded by {guard}");
 
         // A mock answers, with the CORS header.
         let integration = &op["x-amazon-apigateway-integration"];
-        assert_eq!(integration["type"], "mock", "{case}: {method} /pets");
-        let status = if method == "get" { "200" } else { "201" };
+        assert_eq!(integration["type"], "mock", "{route}");
         assert!(
             integration["requestTemplates"]["application/json"]
                 .as_str()
                 .unwrap()
                 .contains(status),
-            "{case}: {method} /pets: the mock's status"
+            "{route}: the mock's status"
         );
         let answer = &integration["responses"]["default"];
-        assert_eq!(answer["statusCode"], status, "{case}: {method} /pets");
+        assert_eq!(answer["statusCode"], status, "{route}");
         assert_eq!(
             answer["responseParameters"]["method.response.header.Access-Control-Allow-Origin"],
             "'*'",
-            "{case}: {method} /pets: Access-Control-Allow-Origin"
+            "{route}: Access-Control-Allow-Origin"
         );
         assert!(
             op["responses"][status]["headers"]
                 .get("Access-Control-Allow-Origin")
                 .is_some(),
-            "{case}: {method} /pets: the method response must declare the header"
+            "{route}: the method response must declare the header"
         );
-        let sample: Value = serde_json::from_str(
-            answer["responseTemplates"]["application/json"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap_or_else(|e| panic!("{case}: {method} /pets: the sample is not JSON: {e}"));
-        if method == "get" {
+        // The sample, with API Gateway's template variables standing in for their values.
+        let template = answer["responseTemplates"]["application/json"]
+            .as_str()
+            .unwrap();
+        let sample = velocity_stand_ins(template);
+        let sample: Value = serde_json::from_str(&sample)
+            .unwrap_or_else(|e| panic!("{route}: the sample is not JSON: {e}: {sample}"));
+        if (path, method) == ("/pets", "get") {
             assert!(
                 sample.as_array().is_some_and(|pets| !pets.is_empty()),
                 "{case}: a pet list"
             );
         } else {
-            assert!(sample.get("id").is_some(), "{case}: the created pet");
+            assert!(sample.is_object(), "{route}: {sample}");
         }
     }
+    let paths = body["paths"].as_object().unwrap();
     assert_eq!(
-        pets.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["get", "options", "post"],
-        "{case}: /pets serves GET, OPTIONS and POST"
-    );
-    assert_eq!(
-        body["paths"].as_object().unwrap().len(),
-        1,
-        "{case}: /pets only"
+        paths.keys().collect::<Vec<_>>(),
+        ["/accounts/{accountId}", "/pets", "/pets/{petId}"],
+        "{case}"
     );
 
     // API Gateway may invoke the guarding authorizer, as an authorizer of this API.
@@ -195,23 +196,37 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
         "{case}: no permission for API Gateway to invoke {guard}"
     );
 
-    // OPTIONS: no authorization, a Lambda proxy to noop-cors.
-    let options = &pets["options"];
-    assert!(
-        options
-            .get("security")
-            .is_none_or(|s| s.as_array().is_some_and(|s| s.is_empty())),
-        "{case}: OPTIONS /pets must not require authorization: {options}"
-    );
-    let integration = &options["x-amazon-apigateway-integration"];
-    assert_eq!(integration["type"], "aws_proxy", "{case}: OPTIONS /pets");
-    assert_eq!(integration["httpMethod"], "POST", "{case}: OPTIONS /pets");
+    // Each path serves its routes and OPTIONS: no authorization, a Lambda proxy to noop-cors.
     let cors_fn = d.function(NOOP_CORS);
-    let called = called(d, &integration["uri"]);
-    assert_eq!(called, [cors_fn], "{case}: OPTIONS /pets calls noop-cors");
+    for (path, methods) in paths {
+        let mut expected: Vec<&str> = ROUTES
+            .iter()
+            .filter(|(p, _, _)| p == path)
+            .map(|(_, m, _)| *m)
+            .chain(["options"])
+            .collect();
+        expected.sort();
+        assert_eq!(
+            methods.as_object().unwrap().keys().collect::<Vec<_>>(),
+            expected,
+            "{case}: {path}"
+        );
+        let options = &methods["options"];
+        assert!(
+            options
+                .get("security")
+                .is_none_or(|s| s.as_array().is_some_and(|s| s.is_empty())),
+            "{case}: OPTIONS {path} must not require authorization: {options}"
+        );
+        let integration = &options["x-amazon-apigateway-integration"];
+        assert_eq!(integration["type"], "aws_proxy", "{case}: OPTIONS {path}");
+        assert_eq!(integration["httpMethod"], "POST", "{case}: OPTIONS {path}");
+        let called = called(d, &integration["uri"]);
+        assert_eq!(called, [cors_fn], "{case}: OPTIONS {path} calls noop-cors");
+    }
     assert!(
-        may_invoke(cors_fn, "/OPTIONS/pets"),
-        "{case}: no permission for API Gateway to invoke noop-cors for OPTIONS /pets"
+        may_invoke(cors_fn, "/OPTIONS/*"),
+        "{case}: no permission for API Gateway to invoke noop-cors for OPTIONS"
     );
 
     // Browsers see 401 and 403 (and 5xx) rather than a CORS error.
@@ -285,6 +300,53 @@ fn check_functions(d: &Deployment, arch: &str, case: &str) {
     }
 }
 
+/// The pet store's default rules tell its story: Bob may read and change his own account and no
+/// one else's, Alice (an admin) may add pets and read any account, and a verified e-mail address
+/// opens a pet's details.
+#[test]
+fn the_default_rules_give_each_caller_their_own_account() {
+    use authorizer_core::{AccessRules, Principal};
+    let d = Deployment::expand(&[]);
+    let rules = AccessRules::from_json(&d.params["AccessRules"]).expect("valid ACCESS_RULES");
+    let caller = |sub: &str, groups: &[&str], claims: Value| Principal {
+        sub: sub.to_owned(),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        claims: claims.as_object().unwrap().clone(),
+        ..Principal::default()
+    };
+    let may = |principal: &Principal, method: &str, path: &str| {
+        rules
+            .grants_for(principal)
+            .iter()
+            .any(|grant| grant.covers(method, path))
+    };
+    let bob = caller("bob", &[], json!({}));
+    let alice = caller("alice", &["admin"], json!({}));
+    let carol = caller("carol", &[], json!({"email_verified": true}));
+    for (who, method, path, allowed) in [
+        (&bob, "GET", "pets", true),
+        (&bob, "POST", "pets", false),
+        (&bob, "GET", "accounts/bob", true),
+        (&bob, "PUT", "accounts/bob", true),
+        (&bob, "PUT", "accounts/alice", false),
+        (&bob, "GET", "accounts/alice", false),
+        (&bob, "GET", "pets/1", false),
+        (&alice, "POST", "pets", true),
+        (&alice, "GET", "accounts/bob", true),
+        (&alice, "PUT", "accounts/bob", false),
+        (&alice, "PUT", "accounts/alice", true),
+        (&carol, "GET", "pets/1", true),
+        (&carol, "PUT", "accounts/bob", false),
+    ] {
+        assert_eq!(
+            may(who, method, path),
+            allowed,
+            "{} {method} /{path}",
+            who.sub
+        );
+    }
+}
+
 #[test]
 fn environments_hold_only_what_the_binaries_read() {
     let demo_secret = demo_env(HS256)
@@ -309,6 +371,7 @@ fn environments_hold_only_what_the_binaries_read() {
             ("JwtIssuer", "https://issuer.example"),
             ("JwtAudience", "petstore,petstore-admin"),
             ("TokenUse", "id"),
+            ("UsagePlans", "enabled"),
         ],
     ] {
         let d = Deployment::expand(&overrides);
@@ -436,6 +499,33 @@ fn called(d: &Deployment, value: &Value) -> Vec<String> {
         .into_iter()
         .filter(|id| d.resources.contains_key(id))
         .collect()
+}
+
+/// A mapping template with each `$util.escapeJavaScript(...)` (always quoted in ours) replaced by
+/// a plain word, so that the sample it writes can be read as JSON.
+fn velocity_stand_ins(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("$util.escapeJavaScript(") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let mut depth = 0;
+        let end = after
+            .char_indices()
+            .find_map(|(i, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                (c == ')' && depth == 0).then_some(i + 1)
+            })
+            .expect("a closed call");
+        out.push_str("value");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether API Gateway may invoke `function` for the API `api`, from a source ARN holding `source`.
@@ -596,7 +686,8 @@ fn the_token_validation_expression_lets_through_every_token_the_authorizers_acce
     ]
     .map(String::from)
     .to_vec();
-    for (name, scheme) in schemes {
+    // Every authorizer's scheme (the api_key scheme is API Gateway's own).
+    for (name, scheme) in schemes.into_iter().filter(|(name, _)| name != "api_key") {
         let pattern = scheme["x-amazon-apigateway-authorizer"]["identityValidationExpression"]
             .as_str()
             .unwrap_or_else(|| panic!("{name} has no validation expression"))
@@ -906,6 +997,196 @@ fn sam_build_leaves_a_bootstrap_per_function() {
         assert!(
             built_template.contains(&format!("CodeUri: {function}\n")),
             "{function}'s CodeUri in the built template"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage plans
+
+/// The parameter on: two usage plans whose keys the authorizer names, from generated values that
+/// only the authorizers may read.
+#[test]
+fn usage_plans_take_their_keys_from_the_authorizer() {
+    let off = Deployment::expand(&[]);
+    for kind in [
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::UsagePlanKey",
+    ] {
+        assert!(off.of_type(kind).is_empty(), "no {kind} by default");
+    }
+    assert!(
+        off.api_body()
+            .get("x-amazon-apigateway-api-key-source")
+            .is_none()
+    );
+    for binary in [COGNITO, HS256] {
+        assert!(
+            !off.environment(binary)
+                .contains_key("USAGE_PLAN_KEYS_SECRET_ARN")
+        );
+    }
+
+    let d = Deployment::expand(&[("UsagePlans", "enabled")]);
+    let body = d.api_body();
+    assert_eq!(body["x-amazon-apigateway-api-key-source"], "AUTHORIZER");
+    assert_eq!(
+        body["securityDefinitions"]["api_key"],
+        json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+    );
+    for (path, method, _) in ROUTES {
+        let security = as_list(&body["paths"][path][method]["security"]);
+        assert_eq!(
+            security,
+            [json!({"api_key": []}), json!({"cognito": []})],
+            "{method} {path} requires a key and the authorizer"
+        );
+        assert!(
+            body["paths"][path]["options"].get("security").is_none(),
+            "preflights need neither"
+        );
+    }
+
+    // Two plans on the API's stage, each with its throttle and quota and one key of its own.
+    let plans = d.of_type("AWS::ApiGateway::UsagePlan");
+    assert_eq!(plans.len(), 2);
+    let mut limits = Vec::new();
+    for (id, plan) in &plans {
+        let p = &plan["Properties"];
+        assert_eq!(
+            p["ApiStages"],
+            json!([{"ApiId": {"Ref": d.api_id()}, "Stage": {"Ref": format!("{}prodStage", d.api_id())}}]),
+            "{id}"
+        );
+        let rate = p["Throttle"]["RateLimit"].as_f64().unwrap();
+        let quota = p["Quota"]["Limit"].as_u64().unwrap();
+        assert!(
+            p["Throttle"]["BurstLimit"].as_u64().unwrap() as f64 >= rate,
+            "{id}"
+        );
+        assert_eq!(p["Quota"]["Period"], "DAY", "{id}");
+        limits.push((rate, quota));
+        let links: Vec<_> = d
+            .of_type("AWS::ApiGateway::UsagePlanKey")
+            .into_iter()
+            .filter(|(_, link)| link["Properties"]["UsagePlanId"] == json!({"Ref": id}))
+            .map(|(_, link)| link["Properties"].clone())
+            .collect();
+        assert_eq!(links.len(), 1, "{id}: one key");
+        assert_eq!(links[0]["KeyType"], "API_KEY");
+    }
+    limits.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert!(
+        limits[0].0 < limits[1].0 && limits[0].1 < limits[1].1,
+        "a standard and a premium plan: {limits:?}"
+    );
+
+    // Each key's value is resolved by CloudFormation from a secret that Secrets Manager generates:
+    // no value is written in the template.
+    let keys = d.of_type("AWS::ApiGateway::ApiKey");
+    assert_eq!(keys.len(), 2);
+    let mut value_secrets = BTreeSet::new();
+    for (id, key) in &keys {
+        let p = &key["Properties"];
+        assert_eq!(p["Enabled"], true, "{id}");
+        let value = p["Value"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: {p}"));
+        let secret = value
+            .strip_prefix("{{resolve:secretsmanager:${")
+            .and_then(|rest| rest.strip_suffix("}}}"))
+            .unwrap_or_else(|| panic!("{id}: not a whole-secret dynamic reference: {value}"));
+        let generated = &d.properties(secret)["GenerateSecretString"];
+        assert!(d.properties(secret).get("SecretString").is_none(), "{id}");
+        // API Gateway takes 20 to 128 letters and digits.
+        assert_eq!(generated["ExcludePunctuation"], true, "{id}");
+        assert!((20..=128).contains(&generated["PasswordLength"].as_u64().unwrap()));
+        value_secrets.insert(secret.to_owned());
+    }
+    assert_eq!(value_secrets.len(), 2, "a value per key");
+
+    // The mapping the authorizers read: rule keys to the same two values.
+    let mapping = d.properties("UsagePlanKeys")["SecretString"]["Fn::Sub"]
+        .as_str()
+        .unwrap();
+    let mut placeholders = mapping.to_owned();
+    for (n, secret) in value_secrets.iter().enumerate() {
+        let reference = format!("{{{{resolve:secretsmanager:${{{secret}}}}}}}");
+        assert!(mapping.contains(&reference), "{mapping} names {secret}");
+        placeholders = placeholders.replace(&reference, &format!("key{n}").repeat(8));
+    }
+    let parsed: Value = serde_json::from_str(&placeholders).unwrap();
+    assert_eq!(
+        parsed.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["*", "group:admin"]
+    );
+    authorizer_core::api_keys::ApiKeys::from_json(&placeholders)
+        .expect("the authorizers accept the mapping");
+
+    // Both authorizers read it; only their roles may, by IAM and by the secret's own policy.
+    let mut role_arns = Vec::new();
+    for binary in [COGNITO, HS256] {
+        assert_eq!(
+            d.environment(binary)["USAGE_PLAN_KEYS_SECRET_ARN"],
+            json!({"Ref": "UsagePlanKeys"}),
+            "{binary}"
+        );
+        let statements: Vec<Value> = as_list(&d.role_of(binary)["Policies"])
+            .iter()
+            .flat_map(|policy| as_list(&policy["PolicyDocument"]["Statement"]))
+            .filter(|s| as_list(&s["Resource"]).contains(&json!({"Ref": "UsagePlanKeys"})))
+            .collect();
+        assert_eq!(statements.len(), 1, "{binary}: {statements:?}");
+        assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
+        let role_id = d.properties(d.function(binary))["Role"]["Fn::GetAtt"][0].clone();
+        role_arns.push(json!({"Fn::GetAtt": [role_id, "Arn"]}));
+    }
+    let policies = d.of_type("AWS::SecretsManager::ResourcePolicy");
+    assert_eq!(policies.len(), 1);
+    let p = &policies[0].1["Properties"];
+    assert_eq!(p["SecretId"], json!({"Ref": "UsagePlanKeys"}));
+    let statements = as_list(&p["ResourcePolicy"]["Statement"]);
+    assert_eq!(statements.len(), 1);
+    let deny = &statements[0];
+    assert_eq!(
+        (&deny["Effect"], &deny["Principal"], &deny["Action"]),
+        (
+            &json!("Deny"),
+            &json!("*"),
+            &json!("secretsmanager:GetSecretValue")
+        )
+    );
+    assert_eq!(
+        deny["Condition"]["StringNotEquals"]["aws:PrincipalArn"],
+        json!(role_arns),
+        "everyone but the authorizers' roles is denied"
+    );
+    let readers: Vec<&String> = d
+        .of_type("AWS::IAM::Role")
+        .into_iter()
+        .filter(|(_, role)| role.to_string().contains("\"UsagePlanKeys\""))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        readers.len(),
+        2,
+        "no other role reads the mapping: {readers:?}"
+    );
+
+    // HTTP APIs have no usage plans: with the REST API left out there is nothing to create.
+    let http = Deployment::expand(&[("UsagePlans", "enabled"), ("Apis", "http")]);
+    assert!(http.of_type("AWS::ApiGateway::UsagePlan").is_empty());
+    assert!(
+        http.of_type("AWS::SecretsManager::Secret")
+            .iter()
+            .all(|(id, _)| *id == "JwtSecret")
+    );
+    for binary in [COGNITO, HS256] {
+        assert!(
+            !http
+                .environment(binary)
+                .contains_key("USAGE_PLAN_KEYS_SECRET_ARN")
         );
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::moto::SECRET;
 use crate::paths::root;
 
 /// The TOKEN authorizer event for a call of `method /pets` on the API stage whose ARN is `api`
@@ -119,7 +120,8 @@ pub struct SampleEvent {
     pub expected: String,
     /// Settings on top of the function's demo settings: none for the events of
     /// `events/<function>/`; those of the `env` file (`NAME=value` lines) of a subfolder for its
-    /// events.
+    /// events. A value `secretsmanager:<file>` names a secret holding that file of the folder
+    /// (its path is made absolute here), which [`crate::moto::with_local_secrets`] serves.
     pub env: Vec<(String, String)>,
 }
 
@@ -136,7 +138,13 @@ pub fn sample_events(function: &str) -> Vec<SampleEvent> {
                 .unwrap()
                 .lines()
                 .filter_map(|line| line.split_once('='))
-                .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+                .map(|(name, value)| {
+                    let value = match value.trim().split_once(SECRET) {
+                        Some(("", file)) => format!("{SECRET}{}", path.join(file).display()),
+                        _ => value.trim().to_owned(),
+                    };
+                    (name.trim().to_owned(), value)
+                })
                 .collect();
             let folder = path.file_name().unwrap().to_string_lossy().into_owned();
             events.extend(events_in(&path, &format!("{folder}/"), &env));

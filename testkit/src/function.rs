@@ -253,7 +253,8 @@ pub fn assert_sample_events_pass(function: &str) {
     let mut settings: Vec<&[(String, String)]> = events.iter().map(|e| e.env.as_slice()).collect();
     settings.dedup();
     for extra in settings {
-        let env = [demo_env(function).as_slice(), extra].concat();
+        let (extra_env, _moto) = crate::moto::with_local_secrets(extra);
+        let env = [demo_env(function).as_slice(), &extra_env].concat();
         let mut running = Function::start(&release_binary(function), &env);
         let wrong: Vec<String> = events
             .iter()

@@ -9,6 +9,38 @@ use serde_json::Value;
 
 use crate::paths::{root, venv_tool};
 
+/// How a sample folder's `env` file names a secret: `VAR=secretsmanager:<file>`.
+pub const SECRET: &str = "secretsmanager:";
+
+/// `env` with each `secretsmanager:<path>` value replaced by a secret holding that file, in a
+/// moto started for them (returned, to be kept while the settings are in use), and with the
+/// settings that reach it. `env` as it is, and no moto, when no value names a secret.
+pub fn with_local_secrets(env: &[(String, String)]) -> (Vec<(String, String)>, Option<Moto>) {
+    let named: Vec<(&String, &str)> = env
+        .iter()
+        .filter_map(|(var, value)| Some((var, value.strip_prefix(SECRET)?)))
+        .collect();
+    if named.is_empty() {
+        return (env.to_vec(), None);
+    }
+    let moto = Moto::start();
+    let mut resolved: Vec<(String, String)> = env
+        .iter()
+        .filter(|(_, value)| !value.starts_with(SECRET))
+        .cloned()
+        .collect();
+    for (var, file) in named {
+        let value = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let arn = moto.create_secret(&format!("sample/{}", var.to_lowercase()), value.trim());
+        for setting in moto.secret_env(var, &arn) {
+            if !resolved.contains(&setting) {
+                resolved.push(setting);
+            }
+        }
+    }
+    (resolved, Some(moto))
+}
+
 /// `moto_server` on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,

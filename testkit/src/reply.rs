@@ -22,7 +22,8 @@ pub enum Reply {
 }
 
 /// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets`,
-/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`; of an HTTP
+/// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`, with
+/// `, usage key <value>` when it names an API key; of an HTTP
 /// API's simple response, `200 isAuthorized` or `403 not isAuthorized`; and of a proxy
 /// integration's reply (one with a `statusCode`), its status and the origin it allows:
 /// `204 origin *`, `204 origin https://petstore.example`, `204 origin none`.
@@ -60,10 +61,14 @@ pub fn outcome(reply: &Reply) -> String {
                 "403"
             };
             let allowed = resources("Allow");
-            if allowed.is_empty() {
+            let allows = if allowed.is_empty() {
                 format!("{status} allows nothing")
             } else {
                 format!("{status} allows {}", allowed.join(", "))
+            };
+            match response.get("usageIdentifierKey").and_then(Value::as_str) {
+                Some(key) => format!("{allows}, usage key {key}"),
+                None => allows,
             }
         }
     }

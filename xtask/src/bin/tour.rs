@@ -3,7 +3,8 @@
 //! Starts `cargo lambda watch` on 127.0.0.1 (a free port), sends each `events/<function>/*.json`
 //! with `cargo lambda invoke --data-file`, and prints the expected and the actual outcome of each.
 //! The events of a subfolder with an `env` file (`events/<function>/http-api-iam/`) go to a second
-//! `cargo lambda watch` whose environment holds those settings. Exits non-zero if any outcome
+//! `cargo lambda watch` whose environment holds those settings (a secret they name is served by a
+//! local moto: `usage-plans/`). Exits non-zero if any outcome
 //! differs. `scripts/tour` puts the project's cargo-lambda on `PATH` first.
 
 use std::net::{TcpListener, TcpStream};
@@ -11,6 +12,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use testkit::events::sample_events;
+use testkit::moto::{Moto, with_local_secrets};
 use testkit::paths::root;
 use testkit::reply::{Reply, outcome};
 
@@ -103,11 +105,15 @@ fn invoke(function: &str, port: u16, event: &str) -> Reply {
 struct Watch {
     child: Child,
     port: u16,
+    /// The local Secrets Manager of settings that name a secret, kept as long as the functions.
+    _secrets: Option<Moto>,
 }
 
 impl Watch {
-    /// Starts serving on a free port, with `env` in the functions' environment.
+    /// Starts serving on a free port, with `env` in the functions' environment (a secret it names
+    /// served by a moto of its own).
     fn start(env: &[(String, String)]) -> Watch {
+        let (env, secrets) = with_local_secrets(env);
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free loopback port")
@@ -147,7 +153,11 @@ impl Watch {
                 format!("with {} ", settings.join(" "))
             }
         );
-        Watch { child, port }
+        Watch {
+            child,
+            port,
+            _secrets: secrets,
+        }
     }
 
     fn stop(&mut self) {
