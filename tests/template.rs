@@ -1190,3 +1190,91 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+/// Each function logs to a log group of the stack's, kept `LogRetentionDays`; the authorizers'
+/// faults and the Cognito key-set fetch failures raise alarms on the metrics the functions emit,
+/// told by e-mail when `AlarmEmail` is set.
+#[test]
+fn each_function_has_its_log_group_and_the_authorizers_their_alarms() {
+    for (overrides, retention) in [(vec![], "30"), (vec![("LogRetentionDays", "7")], "7")] {
+        let d = Deployment::expand(&overrides);
+        let functions = d.of_type("AWS::Lambda::Function");
+        let groups = d.of_type("AWS::Logs::LogGroup");
+        assert_eq!(groups.len(), functions.len(), "a log group per function");
+        for (id, function) in functions {
+            let logging = &function["Properties"]["LoggingConfig"];
+            assert_eq!(logging["LogFormat"], "JSON", "{id}");
+            let group = logging["LogGroup"]["Ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id} logs to a group of the stack's: {logging}"));
+            let group = d.properties(group);
+            assert_eq!(text(&group["RetentionInDays"]), retention, "{id}");
+            assert!(
+                group["LogGroupName"]
+                    .to_string()
+                    .contains("${AWS::StackName}"),
+                "{id}"
+            );
+        }
+    }
+
+    // The alarms watch the metrics the functions emit: their namespace, names and service.
+    let alarm_on = |d: &Deployment, metric: &str, binary: &str| {
+        let env = d.environment(binary);
+        let service = &env["POWERTOOLS_SERVICE_NAME"];
+        let namespace = env
+            .get("POWERTOOLS_METRICS_NAMESPACE")
+            .cloned()
+            .unwrap_or_else(|| json!("LambdaAuthorizers"));
+        let found: Vec<Value> = d
+            .of_type("AWS::CloudWatch::Alarm")
+            .into_iter()
+            .map(|(_, alarm)| alarm["Properties"].clone())
+            .filter(|p| {
+                p["MetricName"] == metric
+                    && p["Namespace"] == namespace
+                    && p["Dimensions"] == json!([{"Name": "service", "Value": service}])
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{binary}: one alarm on {metric}");
+        let alarm = found[0].clone();
+        assert_eq!(alarm["Statistic"], "Sum");
+        assert_eq!(
+            alarm["Threshold"], 1,
+            "{binary}: a single {metric} is enough"
+        );
+        assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+        assert_eq!(alarm["TreatMissingData"], "notBreaching");
+        alarm
+    };
+    let quiet = Deployment::expand(&[]);
+    let told = Deployment::expand(&[("AlarmEmail", "ops@example.com")]);
+    assert!(
+        quiet.of_type("AWS::SNS::Topic").is_empty(),
+        "no topic without an address"
+    );
+    let topics = told.of_type("AWS::SNS::Topic");
+    assert_eq!(topics.len(), 1);
+    assert_eq!(
+        topics[0].1["Properties"]["Subscription"],
+        json!([{"Protocol": "email", "Endpoint": "ops@example.com"}])
+    );
+    for (metric, binary) in [
+        ("Fault", COGNITO),
+        ("Fault", HS256),
+        ("KeySetFetchFailures", COGNITO),
+    ] {
+        assert!(
+            alarm_on(&quiet, metric, binary)
+                .get("AlarmActions")
+                .is_none()
+        );
+        assert_eq!(
+            alarm_on(&told, metric, binary)["AlarmActions"],
+            json!([{"Ref": topics[0].0}])
+        );
+    }
+}

@@ -96,8 +96,9 @@ impl Deployment {
         }
         for (name, value) in &params {
             if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
+                // CloudFormation compares as text: `30` is among `[7, 30]`.
                 assert!(
-                    allowed.contains(&json!(value)),
+                    allowed.iter().any(|a| text(a) == *value),
                     "{name}={value} is not among {allowed:?}"
                 );
             }
