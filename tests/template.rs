@@ -68,15 +68,14 @@ fn the_chosen_authorizer_guards_get_and_post_for_each_architecture() {
             check_functions(&d, arch, &case);
         }
     }
-    // The result TTL follows its parameter.
+    // The result TTL follows its parameter, for each value it may take.
     for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
-        let d = Deployment::expand(&[("Authorizer", authorizer), ("AuthorizerTtlSeconds", "0")]);
-        check_api(
-            &d,
-            guard,
-            "0",
-            &format!("Authorizer={authorizer} AuthorizerTtlSeconds=0"),
-        );
+        for ttl in ["0", "60", "900", "3600"] {
+            let d =
+                Deployment::expand(&[("Authorizer", authorizer), ("AuthorizerTtlSeconds", ttl)]);
+            let case = format!("Authorizer={authorizer} AuthorizerTtlSeconds={ttl}");
+            check_api(&d, guard, ttl, &case);
+        }
     }
 }
 
@@ -135,9 +134,10 @@ fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
         );
         assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom", "{case}");
         assert_eq!(authorizer["type"], "token", "{case}: a TOKEN authorizer");
+        // A number, as API Gateway's import reads it: 0 really turns the cache off.
         assert_eq!(
-            text(&authorizer["authorizerResultTtlInSeconds"]),
-            ttl,
+            authorizer["authorizerResultTtlInSeconds"],
+            json!(ttl.parse::<u64>().unwrap()),
             "{case}: the result TTL"
         );
         let called = called(d, &authorizer["authorizerUri"]);
@@ -770,9 +770,9 @@ fn check_http_api(d: &Deployment, guard: &str, response: &str, ttl: &str, case: 
         "{case}"
     );
     assert_eq!(
-        text(&authorizer["authorizerResultTtlInSeconds"]),
-        ttl,
-        "{case}"
+        authorizer["authorizerResultTtlInSeconds"],
+        json!(ttl.parse::<u64>().unwrap()),
+        "{case}: the TTL, as a number"
     );
     assert_eq!(
         authorizer["identitySource"],
