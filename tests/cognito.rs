@@ -10,7 +10,7 @@ use testkit::events::{in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass, peak_rss_kib};
 use testkit::keys::{Key, key_set};
 use testkit::keyserver::{Behaviour, KeyServer};
-use testkit::logs::assert_logs_are_clean;
+use testkit::logs::{assert_logs_are_clean, key_set_fetches, outcomes};
 use testkit::paths::release_binary;
 use testkit::reply::{Reply, outcome};
 use testkit::tokens::{Parts, b64, forgeries, now, patched, rs256};
@@ -312,6 +312,36 @@ fn cached_keys_keep_serving_while_the_endpoint_is_down() {
             "200 allows GET /pets"
         );
     }
+}
+
+#[test]
+fn key_set_fetches_and_faults_are_counted() {
+    let bob = sign(&access("bob", &[]));
+    let mut keys = KeyServer::start(Behaviour::Serve(key_set(&[Key::Ours])));
+    let mut served = start(&keys, &[]);
+    assert_eq!(
+        outcome(&served.invoke(&event(&bob, "POST"))),
+        "403 allows GET /pets"
+    );
+    let logs = served.logs();
+    assert_eq!(
+        key_set_fetches(&logs, "authorizer-cognito"),
+        ["KeySetFetches"]
+    );
+    let denied = [("Denied".to_owned(), "no_grant".to_owned())];
+    assert_eq!(outcomes(&logs, "authorizer-cognito"), denied);
+
+    keys.shut_down();
+    let mut unreachable = start(&keys, &[("AWS_LAMBDA_LOG_FORMAT", "JSON")]);
+    assert_eq!(outcome(&unreachable.invoke(&event(&bob, "GET"))), "500");
+    let logs = unreachable.logs();
+    assert_eq!(
+        key_set_fetches(&logs, "authorizer-cognito"),
+        ["KeySetFetchFailures"],
+        "the cold start's fetch, and no other within the interval"
+    );
+    let fault = [("Fault".to_owned(), "keys_unavailable".to_owned())];
+    assert_eq!(outcomes(&logs, "authorizer-cognito"), fault);
 }
 
 #[test]

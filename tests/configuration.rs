@@ -92,7 +92,14 @@ fn each_function_reads_only_what_it_declares() {
         ("USER_POOL_ID", "eu-west-1_AbC123"),
         ("APP_CLIENT_IDS", "client"),
     ];
-    let reads: [(&str, BTreeSet<String>); 5] = [
+    let metrics = |function: &'static str| {
+        names_read(&[], |env| {
+            authorizer_core::metrics::Metrics::from_env(env, function).unwrap();
+        })
+    };
+    let reads: [(&str, BTreeSet<String>); 7] = [
+        ("authorizer-hs256", metrics("authorizer-hs256")),
+        ("authorizer-cognito", metrics("authorizer-cognito")),
         (
             "authorizer-hs256",
             names_read(&secret, |env| {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use testkit::env::{owned, with};
 use testkit::events::{http_event, in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass};
-use testkit::logs::assert_logs_are_clean;
+use testkit::logs::{assert_logs_are_clean, outcomes};
 use testkit::moto::Moto;
 use testkit::paths::release_binary;
 use testkit::reply::{Reply, outcome};
@@ -359,6 +359,49 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     assert!(
         !function.logs().contains(SECRET),
         "the secret reached the logs"
+    );
+}
+
+#[test]
+fn each_answer_counts_once_in_the_metric_of_its_outcome_in_either_log_format() {
+    let alice = hs(Algorithm::HS256, SECRET, &claims("alice", &["admin"]));
+    let bob = hs(Algorithm::HS256, SECRET, &claims("bob", &[]));
+    let expired = hs(
+        Algorithm::HS256,
+        SECRET,
+        &patched(&claims("bob", &[]), json!({"exp": now() - 3600})),
+    );
+    for format in ["JSON", "Text"] {
+        let mut function = start(&[("AWS_LAMBDA_LOG_FORMAT", format)]);
+        for (token, method) in [(&alice, "POST"), (&bob, "POST"), (&expired, "GET")] {
+            function.invoke(&event(token, method));
+        }
+        function.invoke(&http_event(
+            HTTP_API,
+            "GET",
+            json!({"authorization": "Bearer x.y"}),
+        ));
+        let logs = function.logs();
+        let counted = outcomes(&logs, "authorizer-hs256");
+        let expected = [
+            ("Allowed", "allowed"),
+            ("Denied", "no_grant"),
+            ("Unauthorized", "expired"),
+            ("Unauthorized", "malformed_token"),
+        ];
+        let counted: Vec<(&str, &str)> = counted
+            .iter()
+            .map(|(metric, reason)| (metric.as_str(), reason.as_str()))
+            .collect();
+        assert_eq!(counted, expected, "{format}:\n{logs}");
+        let refused = if format == "JSON" { 2 } else { 0 };
+        assert_logs_are_clean(&logs, &[&alice, &bob, &expired], refused);
+    }
+    let mut renamed = start(&[("POWERTOOLS_SERVICE_NAME", "pets-auth")]);
+    renamed.invoke(&event(&alice, "GET"));
+    assert_eq!(
+        outcomes(&renamed.logs(), "pets-auth"),
+        [("Allowed".to_owned(), "allowed".to_owned())]
     );
 }
 

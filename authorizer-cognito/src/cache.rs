@@ -127,8 +127,11 @@ impl KeyCache {
     async fn fetch(&self, last_fetch: &mut LastFetch) {
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        last_fetch.at = Some(Instant::now());
-        match self.source.fetch().await {
+        let started = Instant::now();
+        last_fetch.at = Some(started);
+        let fetched = self.source.fetch().await;
+        authorizer_core::metrics::key_set_fetch(fetched.is_ok(), started.elapsed());
+        match fetched {
             Ok(fetched) => {
                 info!(
                     keys = fetched.len(),

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
-use authorizer_core::{InitError, Partition, logging, secrets};
+use authorizer_core::{InitError, Partition, logging, metrics, secrets};
 
 use crate::cache::CachePolicy;
 
 authorizer_core::variables! {
-    /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`].
+    /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`],
+    /// [`metrics::VARIABLES`] and [`config::SHARED`].
     OWN {
         /// `<region>_<id>`; the issuer and the key-set URL follow from it
         USER_POOL_ID = Required;
@@ -32,7 +33,13 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 4] = [logging::VARIABLES, config::SHARED, OWN, secrets::VARIABLES];
+pub const VARIABLES: [&[Var]; 5] = [
+    logging::VARIABLES,
+    metrics::VARIABLES,
+    config::SHARED,
+    OWN,
+    secrets::VARIABLES,
+];
 
 /// Cognito lists a user's groups in `cognito:groups`; ID tokens name the user in
 /// `cognito:username`, access tokens in `username`.

@@ -1,5 +1,5 @@
 //! The request path every authorizer shares, as one pipeline:
-//! event shape → verify → principal → grants → answer shape → one log line.
+//! event shape → verify → principal → grants → answer shape → one log line and one metric line.
 //!
 //! Each authorizer only brings a [`Verifier`]: how to tell a good token from a bad one, against
 //! its own keys and its issuer's own claims. Everything after it — the checks every issuer shares,
@@ -12,7 +12,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use tracing::{error, info, warn};
 
-use crate::answer::Answer;
+use crate::answer::{Answer, Decision};
 use crate::api_keys::ApiKeys;
 use crate::claims::VerifiedClaims;
 use crate::config::Settings;
@@ -20,6 +20,7 @@ use crate::config::{USAGE_PLAN_KEYS_SECRET_ARN, invalid};
 use crate::error::AuthError;
 use crate::error::InitError;
 use crate::event::AuthorizerRequest;
+use crate::metrics::{self, Outcome};
 use crate::principal::Principal;
 
 /// Checks a token's signature and its issuer's own claims. Implementations must not log the token.
@@ -61,18 +62,26 @@ impl<V> Authorizer<V> {
 impl<V: Verifier + Sync> Authorizer<V> {
     /// Answers one authorizer event, given as JSON text, and logs the outcome with its reason.
     /// Pure apart from the verifier and the log line, so tests and benchmarks call it directly.
+    /// Each answer also counts once in the [`metrics`] of its outcome.
     pub async fn authorize(&self, event: &str) -> Result<Answer, AuthError> {
-        self.decide(event).await.inspect_err(|error| match error {
-            AuthError::Rejected(rejection) => {
-                warn!(reason = rejection.code(), detail = %rejection, "refused")
+        let decided = self.decide(event).await;
+        let outcome = match &decided {
+            Ok((Decision::Allow, _)) => Outcome::Allowed,
+            Ok((Decision::Deny, _)) => Outcome::Denied,
+            Err(AuthError::Rejected(rejection)) => {
+                warn!(reason = rejection.code(), detail = %rejection, "refused");
+                Outcome::Unauthorized(rejection)
             }
-            AuthError::Fault(fault) => {
-                error!(reason = fault.code(), detail = %fault, "could not decide")
+            Err(AuthError::Fault(fault)) => {
+                error!(reason = fault.code(), detail = %fault, "could not decide");
+                Outcome::Fault(fault)
             }
-        })
+        };
+        metrics::answered(outcome);
+        decided.map(|(_, answer)| answer)
     }
 
-    async fn decide(&self, event: &str) -> Result<Answer, AuthError> {
+    async fn decide(&self, event: &str) -> Result<(Decision, Answer), AuthError> {
         let request = AuthorizerRequest::from_json(event)?;
         let claims = self.verifier.verify(&request.token).await?;
         let settings = &self.settings;
@@ -97,7 +106,7 @@ impl<V: Verifier + Sync> Authorizer<V> {
             method_arn = %request.method_arn,
             "authorized"
         );
-        Ok(answer)
+        Ok((decision, answer))
     }
 
     /// Serves authorizer events from the Lambda Runtime API until the process ends.

@@ -11,11 +11,12 @@
 //! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
 //!    naming the caller's usage-plan key ([`api_keys`]) to REST APIs.
 //!
-//! [`authorizer`] strings these together, logs one line per request and runs under the Lambda
-//! runtime; [`error`] holds every reason a request is refused (401), cannot be decided (500), or a
-//! function cannot start. Around the request path: [`config`] declares and reads the settings at
-//! cold start (reading secrets from AWS Secrets Manager through [`secrets`]), and [`logging`] sets up
-//! logs that never carry a token.
+//! [`authorizer`] strings these together, logs one line per request, counts its outcome in
+//! [`metrics`] and runs under the Lambda runtime; [`error`] holds every reason a request is
+//! refused (401), cannot be decided (500), or a function cannot start. Around the request path:
+//! [`config`] declares and reads the settings at cold start (reading secrets from AWS Secrets
+//! Manager through [`secrets`]), [`logging`] sets up logs that never carry a token, and
+//! [`metrics`] writes CloudWatch's embedded metric format.
 
 #![warn(missing_docs)]
 
@@ -29,6 +30,7 @@ pub mod error;
 pub mod event;
 pub mod jwt;
 pub mod logging;
+pub mod metrics;
 pub mod principal;
 pub mod rules;
 pub mod secrets;

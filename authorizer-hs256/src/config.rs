@@ -3,13 +3,14 @@
 use std::fmt;
 
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
-use authorizer_core::{InitError, logging};
+use authorizer_core::{InitError, logging, metrics};
 
 use authorizer_core::secrets::{self, SecretsManager};
 
 authorizer_core::variables! {
-    /// The HS256 authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`];
-    /// [`secrets::VARIABLES`] too when the secret comes from Secrets Manager.
+    /// The HS256 authorizer's own variables, beside [`logging::VARIABLES`],
+    /// [`metrics::VARIABLES`] and [`config::SHARED`]; [`secrets::VARIABLES`] too when the secret
+    /// comes from Secrets Manager.
     OWN {
         /// an AWS Secrets Manager secret whose `SecretString` is the key, read once at cold start
         /// (deployments); this or `JWT_SECRET` is required
@@ -28,7 +29,13 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 4] = [logging::VARIABLES, config::SHARED, OWN, secrets::VARIABLES];
+pub const VARIABLES: [&[Var]; 5] = [
+    logging::VARIABLES,
+    metrics::VARIABLES,
+    config::SHARED,
+    OWN,
+    secrets::VARIABLES,
+];
 
 /// Custom tokens name their groups `groups`, and their user `username` or `preferred_username`.
 const PRESET: Preset = Preset {

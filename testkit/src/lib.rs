@@ -18,12 +18,14 @@
 //! - [`keyserver`]: a key-set (JWKS) endpoint whose faults the test chooses;
 //! - [`moto`]: moto's server, a local Secrets Manager and Cognito;
 //! - [`logs`]: what a function's logs must never hold;
+//! - [`emf`]: what CloudWatch's embedded metric format asks of a metric line, and what it extracts;
 //! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
 //! - [`authorizers`]: both authorizers built in-process, for benchmarks and fuzz targets.
 #![warn(missing_docs)]
 
 pub mod authorizers;
 pub mod declared;
+pub mod emf;
 pub mod env;
 pub mod events;
 pub mod function;
