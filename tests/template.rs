@@ -479,7 +479,7 @@ fn existing_user_pool_and_secret_are_used_as_given() {
     assert_eq!(group["GroupName"], "admin");
     let secrets = d.of_type("AWS::SecretsManager::Secret");
     assert_eq!(secrets.len(), 1);
-    assert_eq!(secrets[0].0, "JwtSecret");
+    assert_eq!(secrets[0].0, "Hs256AuthorizerJwtSecret");
     let generate = &secrets[0].1["Properties"]["GenerateSecretString"];
     assert_eq!(generate["PasswordLength"], 64);
     assert_eq!(generate["ExcludePunctuation"], true);
@@ -489,7 +489,7 @@ fn existing_user_pool_and_secret_are_used_as_given() {
     );
     assert_eq!(d.outputs["UserPoolId"], json!({"Ref": "UserPool"}));
     assert_eq!(d.outputs["AppClientIds"], json!({"Ref": "UserPoolClient"}));
-    assert_eq!(d.outputs["JwtSecretArn"], json!({"Ref": "JwtSecret"}));
+    assert_eq!(d.outputs["JwtSecretArn"], json!({"Ref": "Hs256AuthorizerJwtSecret"}));
     check_roles(&d);
 }
 
@@ -888,6 +888,12 @@ fn a_simple_answer_cached_without_the_route_is_caught() {
         unsafe_template, template,
         "the template names the route key"
     );
+    // Written elsewhere, so the applications it nests are named by their full paths.
+    let templates = root().join("templates");
+    let unsafe_template = unsafe_template.replace(
+        "Location: templates/",
+        &format!("Location: {}/", templates.display()),
+    );
     let path = target_dir().join("template-without-route-key.yaml");
     std::fs::write(&path, unsafe_template).unwrap();
     let d = Deployment::expand_template(&path, &[]);
@@ -1180,7 +1186,7 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
     assert!(
         http.of_type("AWS::SecretsManager::Secret")
             .iter()
-            .all(|(id, _)| *id == "JwtSecret")
+            .all(|(id, _)| *id == "Hs256AuthorizerJwtSecret")
     );
     for binary in [COGNITO, HS256] {
         assert!(

@@ -57,6 +57,9 @@ pub struct Deployment {
     pub resources: BTreeMap<String, Value>,
     /// The stack's outputs, resolved likewise.
     pub outputs: BTreeMap<String, Value>,
+    /// Parameters a parent stack passes as something other than text (a `Ref` to one of its
+    /// resources), as it passes them.
+    given: BTreeMap<String, Value>,
 }
 
 /// A scalar as text: a string as it is, anything else as its JSON.
@@ -75,7 +78,22 @@ impl Deployment {
     }
 
     /// Expands the SAM template at `template` with SAM's transform for these parameter overrides.
+    ///
+    /// The applications it nests from local templates (`AWS::Serverless::Application` with a
+    /// `Location` path, as `sam build` and `sam package` read them) are expanded too, with the
+    /// parameters it passes, and their resources join this deployment's under the application's
+    /// logical id followed by their own (`Hs256Authorizer` + `Function`), as CloudFormation would
+    /// create them in a stack of their own; a `Fn::GetAtt` of an application's output becomes that
+    /// output's value.
     pub fn expand_template(template: &Path, overrides: &[(&str, &str)]) -> Deployment {
+        Deployment::expand_given(template, overrides, BTreeMap::new())
+    }
+
+    fn expand_given(
+        template: &Path,
+        overrides: &[(&str, &str)],
+        given: BTreeMap<String, Value>,
+    ) -> Deployment {
         let mut command = tool("python");
         command
             .arg("xtask/expand-template.py")
@@ -94,6 +112,9 @@ impl Deployment {
         for (name, value) in overrides {
             params.insert(name.to_string(), value.to_string());
         }
+        for (name, value) in &given {
+            params.insert(name.clone(), text(value));
+        }
         for (name, value) in &params {
             if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
                 // CloudFormation compares as text: `30` is among `[7, 30]`.
@@ -108,6 +129,7 @@ impl Deployment {
             conditions: BTreeMap::new(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            given,
         };
         let conditions = expanded["Conditions"]
             .as_object()
@@ -135,7 +157,59 @@ impl Deployment {
             let resolved = deployment.resolve(&output["Value"]).unwrap();
             deployment.outputs.insert(name.clone(), resolved);
         }
+        deployment.nest(template.parent().unwrap());
         deployment
+    }
+
+    /// Expands each stack this deployment nests from a local template (below `dir`) and takes in
+    /// its resources and outputs.
+    fn nest(&mut self, dir: &Path) {
+        let stacks: Vec<(String, Value)> = self
+            .of_type("AWS::CloudFormation::Stack")
+            .into_iter()
+            .map(|(id, stack)| (id.clone(), stack["Properties"].clone()))
+            .filter(|(_, p)| {
+                p["TemplateURL"]
+                    .as_str()
+                    .is_some_and(|url| !url.contains("://"))
+            })
+            .collect();
+        let mut outputs = BTreeMap::new();
+        for (id, stack) in stacks {
+            let path = dir.join(stack["TemplateURL"].as_str().unwrap());
+            let passed = stack["Parameters"].as_object().cloned().unwrap_or_default();
+            let (texts, given): (Vec<_>, Vec<_>) =
+                passed.into_iter().partition(|(_, value)| value.is_string());
+            let texts: Vec<(String, String)> =
+                texts.into_iter().map(|(k, v)| (k, text(&v))).collect();
+            let texts: Vec<(&str, &str)> = texts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let nested = Deployment::expand_given(&path, &texts, given.into_iter().collect());
+            let ids: BTreeSet<String> = nested.resources.keys().cloned().collect();
+            for (child, resource) in &nested.resources {
+                let resource = prefixed(resource, &id, &ids);
+                self.resources.insert(format!("{id}{child}"), resource);
+            }
+            for (name, value) in &nested.outputs {
+                outputs.insert(
+                    (id.clone(), format!("Outputs.{name}")),
+                    prefixed(value, &id, &ids),
+                );
+            }
+        }
+        let of_outputs = |value: &Value| with_outputs(value, &outputs);
+        self.resources = self
+            .resources
+            .iter()
+            .map(|(id, r)| (id.clone(), of_outputs(r)))
+            .collect();
+        self.outputs = self
+            .outputs
+            .iter()
+            .map(|(name, v)| (name.clone(), of_outputs(v)))
+            .collect();
     }
 
     /// The value of `condition` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` or a named
@@ -166,6 +240,9 @@ impl Deployment {
                 if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref")) {
                     if name == "AWS::NoValue" {
                         return None;
+                    }
+                    if let Some(value) = self.given.get(name) {
+                        return Some(value.clone());
                     }
                     if let Some(param) = self.params.get(name) {
                         return Some(Value::String(param.clone()));
@@ -260,10 +337,101 @@ impl Deployment {
     pub fn secret_arn(&self) -> Value {
         let name = &self.params["JwtSecretArn"];
         if name.is_empty() {
-            json!({"Ref": "JwtSecret"})
+            json!({"Ref": "Hs256AuthorizerJwtSecret"})
         } else {
             json!(name)
         }
+    }
+}
+
+/// `value` of a stack nested as `stack`, its references to its own resources (`ids`) renamed as
+/// [`Deployment::expand_template`] names them.
+fn prefixed(value: &Value, stack: &str, ids: &BTreeSet<String>) -> Value {
+    let rename = |id: &str| {
+        if ids.contains(id) {
+            format!("{stack}{id}")
+        } else {
+            id.to_owned()
+        }
+    };
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let v = match (key.as_str(), v) {
+                        ("Ref", Value::String(id)) => Value::String(rename(id)),
+                        ("Fn::GetAtt", Value::Array(args)) if !args.is_empty() => {
+                            let mut args = args.clone();
+                            args[0] = Value::String(rename(args[0].as_str().unwrap_or_default()));
+                            Value::Array(args)
+                        }
+                        ("Fn::Sub", Value::String(template)) => {
+                            Value::String(sub_renamed(template, &rename))
+                        }
+                        ("Fn::Sub", Value::Array(args)) if !args.is_empty() => {
+                            let mut args: Vec<Value> =
+                                args.iter().map(|a| prefixed(a, stack, ids)).collect();
+                            if let Some(template) = args[0].as_str() {
+                                args[0] = Value::String(sub_renamed(template, &rename));
+                            }
+                            Value::Array(args)
+                        }
+                        _ => prefixed(v, stack, ids),
+                    };
+                    (key.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| prefixed(v, stack, ids)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// A `Fn::Sub` template with the logical id of each `${Id}` and `${Id.Attribute}` renamed.
+fn sub_renamed(template: &str, rename: &impl Fn(&str) -> String) -> String {
+    let mut parts = template.split("${");
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let (var, rest) = part.split_once('}').unwrap_or((part, ""));
+        let (id, attribute) = var
+            .split_once('.')
+            .map_or((var, None), |(i, a)| (i, Some(a)));
+        out.push_str("${");
+        out.push_str(&rename(id));
+        if let Some(attribute) = attribute {
+            out.push('.');
+            out.push_str(attribute);
+        }
+        out.push('}');
+        out.push_str(rest);
+    }
+    out
+}
+
+/// `value` with each `Fn::GetAtt` of a nested stack's output replaced by that output's value.
+fn with_outputs(value: &Value, outputs: &BTreeMap<(String, String), Value>) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let Some([Value::String(stack), Value::String(output)]) = map
+                .get("Fn::GetAtt")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                && let Some(resolved) = outputs.get(&(stack.clone(), output.clone()))
+            {
+                return resolved.clone();
+            }
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), with_outputs(v, outputs)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| with_outputs(v, outputs)).collect())
+        }
+        other => other.clone(),
     }
 }
 
