@@ -1,4 +1,5 @@
-//! The per-request work around verification: reading the event, and writing the response.
+//! The per-request work around verification: reading the event, and writing the response and
+//! the metric line.
 //!
 //! Together with the verifier and the grants and answer (benches/rules.rs), this is the handler path;
 //! these two parts are measured apart so that a change to either shows on its own. The events are
@@ -9,7 +10,8 @@ use std::path::Path;
 
 use authorizer_core::answer::{Answer, AnswerShape, HttpApiResponse};
 use authorizer_core::event::AuthorizerRequest;
-use authorizer_core::{AccessRules, Principal};
+use authorizer_core::metrics::{Metrics, Outcome};
+use authorizer_core::{AccessRules, Env, Principal, Rejection};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn sample(name: &str) -> String {
@@ -60,6 +62,16 @@ fn bench(c: &mut Criterion) {
     );
     c.bench_function("response/serialize_simple", |b| {
         b.iter(|| serde_json::to_vec(black_box(&simple)).unwrap())
+    });
+    let metrics = Metrics::from_env(&Env::new(&|_| None), "authorizer-hs256").unwrap();
+    let expired = Rejection::Expired;
+    c.bench_function("metrics/outcome_line", |b| {
+        b.iter(|| {
+            metrics.outcome_line(
+                black_box(Outcome::Unauthorized(&expired)),
+                1_790_000_000_000,
+            )
+        })
     });
 }
 

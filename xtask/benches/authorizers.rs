@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use authorizer_core::{Authorizer, Verifier};
+use authorizer_core::{Authorizer, Env, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt as _;
 use jsonwebtoken::Algorithm;
@@ -94,7 +94,8 @@ fn bench(c: &mut Criterion) {
     // Every request above found its key in the cache.
     assert_eq!(cognito.verifier.key_cache().fetch_count(), 1);
 
-    // What a deployment adds: the JSON log line, formatted but written nowhere.
+    // What a deployment adds: the JSON log line, formatted but written nowhere. (Metrics are not
+    // installed until below, so every benchmark above writes no metric line.)
     let logs = tracing_subscriber::fmt()
         .json()
         .without_time()
@@ -103,6 +104,16 @@ fn bench(c: &mut Criterion) {
     let _logging = logs.set_default();
     let event = event(&token);
     c.bench_function("hs256/handler_logged", |b| {
+        b.iter(|| handle(&hs256, black_box(&event)))
+    });
+
+    // And its EMF metric line, formatted and handed to a writer that drops it.
+    let metrics = authorizer_core::metrics::Metrics::from_env(&Env::new(&|_| None), "bench")
+        .expect("the default metrics settings");
+    authorizer_core::metrics::install(metrics, |line| {
+        black_box(line);
+    });
+    c.bench_function("hs256/handler_logged_metered", |b| {
         b.iter(|| handle(&hs256, black_box(&event)))
     });
 }
