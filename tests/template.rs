@@ -28,26 +28,45 @@ const EXISTING_SECRET: &str =
 // ---------------------------------------------------------------------------------------------
 // Linters
 
-#[test]
-fn sam_validate_and_cfn_lint_accept_the_template() {
-    let mut lint = tool("sam");
-    lint.args(["validate", "--lint", "--template-file", "template.yaml"])
-        .env("AWS_DEFAULT_REGION", "us-east-1");
-    run(lint);
+/// Every template of the repository: the pet store, the standalone authorizers, the examples.
+fn templates() -> Vec<String> {
+    let mut found = vec!["template.yaml".to_owned()];
+    for dir in ["templates", "examples"] {
+        let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".yaml"))
+            .map(|name| format!("{dir}/{name}"))
+            .collect();
+        names.sort();
+        found.extend(names);
+    }
+    found
+}
 
+#[test]
+fn sam_validate_and_cfn_lint_accept_every_template() {
+    let templates = templates();
+    assert!(templates.len() >= 4, "{templates:?}");
     run({
         let mut cfn_lint = tool("cfn-lint");
-        cfn_lint.arg("template.yaml");
+        cfn_lint.args(&templates);
         cfn_lint
     });
+    for template in &templates {
+        let mut lint = tool("sam");
+        lint.args(["validate", "--lint", "--template-file", template])
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        run(lint);
 
-    // Plain `sam validate` runs SAM's transform; with no managed policy to look up by name it
-    // never calls AWS, and needs only a region.
-    let mut validate = tool("sam");
-    validate
-        .args(["validate", "--template-file", "template.yaml"])
-        .env("AWS_DEFAULT_REGION", "us-east-1");
-    run(validate);
+        // Plain `sam validate` runs SAM's transform; with no managed policy to look up by name it
+        // never calls AWS, and needs only a region.
+        let mut validate = tool("sam");
+        validate
+            .args(["validate", "--template-file", template])
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        run(validate);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,7 +508,10 @@ fn existing_user_pool_and_secret_are_used_as_given() {
     );
     assert_eq!(d.outputs["UserPoolId"], json!({"Ref": "UserPool"}));
     assert_eq!(d.outputs["AppClientIds"], json!({"Ref": "UserPoolClient"}));
-    assert_eq!(d.outputs["JwtSecretArn"], json!({"Ref": "Hs256AuthorizerJwtSecret"}));
+    assert_eq!(
+        d.outputs["JwtSecretArn"],
+        json!({"Ref": "Hs256AuthorizerJwtSecret"})
+    );
     check_roles(&d);
 }
 
@@ -977,8 +999,8 @@ fn sam_build_leaves_a_bootstrap_per_function() {
 
     let d = Deployment::expand(&[("Architecture", arch)]);
     for binary in BINARIES {
-        let function = d.function(binary);
-        let bootstrap = build_dir.join(function).join("bootstrap");
+        let (stack_dir, function) = d.build_path(d.function(binary));
+        let bootstrap = build_dir.join(&stack_dir).join(function).join("bootstrap");
         let bytes =
             std::fs::read(&bootstrap).unwrap_or_else(|e| panic!("{}: {e}", bootstrap.display()));
         assert_eq!(&bytes[..4], b"\x7fELF", "{}", bootstrap.display());
@@ -996,10 +1018,11 @@ fn sam_build_leaves_a_bootstrap_per_function() {
             assert!(mode & 0o111 != 0, "{} is executable", bootstrap.display());
         }
     }
-    // The built template points each function at its directory, for `sam deploy` to upload.
-    let built_template = std::fs::read_to_string(build_dir.join("template.yaml")).unwrap();
+    // The built templates point each function at its directory, for `sam deploy` to upload.
     for binary in BINARIES {
-        let function = d.function(binary);
+        let (stack_dir, function) = d.build_path(d.function(binary));
+        let built_template =
+            std::fs::read_to_string(build_dir.join(stack_dir).join("template.yaml")).unwrap();
         assert!(
             built_template.contains(&format!("CodeUri: {function}\n")),
             "{function}'s CodeUri in the built template"
@@ -1281,6 +1304,276 @@ fn each_function_has_its_log_group_and_the_authorizers_their_alarms() {
         assert_eq!(
             alarm_on(&told, metric, binary)["AlarmActions"],
             json!([{"Ref": topics[0].0}])
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The standalone authorizers, and the pet store that nests them
+
+/// Each standalone template deploys its one authorizer with its role, log group and alarms, takes
+/// the function's settings as parameters, outputs what attaching it takes, and carries what the
+/// Serverless Application Repository needs to publish it.
+#[test]
+fn each_standalone_template_deploys_one_authorizer() {
+    let version = std::fs::read_to_string(root().join("authorizer-hs256/Cargo.toml"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .unwrap();
+    let cognito = [
+        ("UserPoolId", "eu-west-1_AbCdEf123"),
+        ("AppClientIds", "client1,client2"),
+    ];
+    for (binary, required, alarms) in [
+        (HS256, &[][..], &["Fault"][..]),
+        (COGNITO, &cognito[..], &["Fault", "KeySetFetchFailures"][..]),
+    ] {
+        let path = root().join(format!("templates/{binary}.yaml"));
+        let raw: Value = serde_json::from_slice(
+            &run({
+                let mut yaml = tool("python");
+                yaml.args([
+                    "-c",
+                    "import json, sys; from samcli.yamlhelper import yaml_parse; \
+                     print(json.dumps(yaml_parse(open(sys.argv[1]).read())))",
+                ])
+                .arg(&path);
+                yaml
+            })
+            .stdout,
+        )
+        .unwrap();
+        let sar = &raw["Metadata"]["AWS::ServerlessRepo::Application"];
+        for field in ["Name", "Description", "Author", "SpdxLicenseId", "Labels"] {
+            assert!(sar.get(field).is_some(), "{binary}: {field}");
+        }
+        assert_eq!(
+            sar["SemanticVersion"],
+            version.as_str(),
+            "{binary}: the crate's version"
+        );
+        for file in ["LicenseUrl", "ReadmeUrl"] {
+            let local = path.parent().unwrap().join(sar[file].as_str().unwrap());
+            assert!(local.is_file(), "{binary}: {file} {}", local.display());
+        }
+
+        let topic = "arn:aws:sns:eu-west-1:123456789012:alarms";
+        let keys = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-AbCdEf";
+        for (extra, service) in [
+            (vec![], json!({"Ref": "AWS::StackName"})),
+            (
+                vec![
+                    ("AlarmTopicArn", topic),
+                    ("ServiceName", "petstore-auth"),
+                    ("UsagePlanKeysSecretArn", keys),
+                ],
+                json!("petstore-auth"),
+            ),
+        ] {
+            let overrides = [required, &extra[..]].concat();
+            let d = Deployment::expand_template(&path, &overrides);
+            let case = format!("{binary} {overrides:?}");
+            let functions = d.of_type("AWS::Lambda::Function");
+            assert_eq!(functions.len(), 1, "{case}: one function");
+            let function = d.function(binary);
+            assert_eq!(
+                d.resources[function]["Metadata"]["BuildMethod"],
+                "rust-cargolambda"
+            );
+            let env = d.environment(binary);
+            let declared = declared::variables(binary);
+            for name in env.keys() {
+                assert!(
+                    declared.contains(&name.as_str()),
+                    "{case}: {name} is not declared"
+                );
+            }
+            assert_eq!(env["POWERTOOLS_SERVICE_NAME"], service, "{case}");
+            assert_eq!(
+                env.contains_key("USAGE_PLAN_KEYS_SECRET_ARN"),
+                !extra.is_empty(),
+                "{case}"
+            );
+            let readers: Vec<Value> = as_list(&d.role_of(binary)["Policies"])
+                .iter()
+                .flat_map(|p| as_list(&p["PolicyDocument"]["Statement"]))
+                .filter(|s| as_list(&s["Resource"]).contains(&json!(keys)))
+                .collect();
+            assert_eq!(
+                readers.len(),
+                usize::from(!extra.is_empty()),
+                "{case}: {readers:?}"
+            );
+
+            let group = d.properties(function)["LoggingConfig"]["LogGroup"]["Ref"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(
+                text(&d.properties(&group)["RetentionInDays"]),
+                "30",
+                "{case}"
+            );
+            let watched: Vec<String> = d
+                .of_type("AWS::CloudWatch::Alarm")
+                .into_iter()
+                .map(|(_, alarm)| {
+                    let p = &alarm["Properties"];
+                    assert_eq!(p["Namespace"], "LambdaAuthorizers", "{case}");
+                    assert_eq!(
+                        p["Dimensions"],
+                        json!([{"Name": "service", "Value": service}])
+                    );
+                    let actions = p.get("AlarmActions").cloned().unwrap_or(json!([]));
+                    let expected = if extra.is_empty() {
+                        json!([])
+                    } else {
+                        json!([topic])
+                    };
+                    assert_eq!(actions, expected, "{case}");
+                    text(&p["MetricName"])
+                })
+                .collect();
+            assert_eq!(watched, alarms, "{case}");
+
+            assert_eq!(
+                d.outputs["FunctionArn"],
+                json!({"Fn::GetAtt": [function, "Arn"]}),
+                "{case}"
+            );
+            let role = d.properties(function)["Role"]["Fn::GetAtt"][0].clone();
+            assert_eq!(d.outputs["RoleArn"], json!({"Fn::GetAtt": [role, "Arn"]}));
+        }
+    }
+}
+
+/// No function is defined twice: the pet store takes both authorizers from templates/.
+#[test]
+fn the_pet_store_nests_the_standalone_authorizers() {
+    let raw = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    for binary in [COGNITO, HS256] {
+        assert!(
+            !raw.contains(&format!("Binary: {binary}")),
+            "the pet store defines {binary} itself"
+        );
+        assert!(raw.contains(&format!("Location: templates/{binary}.yaml")));
+    }
+    let d = Deployment::expand(&[]);
+    let stacks: BTreeSet<String> = d
+        .of_type("AWS::CloudFormation::Stack")
+        .into_iter()
+        .map(|(_, stack)| text(&stack["Properties"]["TemplateURL"]))
+        .collect();
+    assert_eq!(
+        stacks,
+        BTreeSet::from([
+            "templates/authorizer-cognito.yaml".to_owned(),
+            "templates/authorizer-hs256.yaml".to_owned()
+        ])
+    );
+}
+
+/// One setting drives `sam build` and `sam deploy`: samconfig.toml's global parameters, which
+/// the README's Deploy section never overrides on a command line.
+#[test]
+fn build_and_deploy_read_the_same_parameters() {
+    let config: Value = serde_json::from_slice(
+        &run({
+            let mut toml = tool("python");
+            toml.args([
+                "-c",
+                "import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))",
+            ])
+            .arg(root().join("samconfig.toml"));
+            toml
+        })
+        .stdout,
+    )
+    .unwrap();
+    let global = config["default"]["global"]["parameters"]["parameter_overrides"]
+        .as_str()
+        .unwrap();
+    assert!(
+        global.split(' ').any(|p| p.starts_with("Architecture=")),
+        "{global}"
+    );
+    for command in ["build", "deploy"] {
+        assert!(
+            config["default"][command]["parameters"]
+                .get("parameter_overrides")
+                .is_none(),
+            "{command} has parameters of its own, which would replace the global ones"
+        );
+    }
+    let capabilities = config["default"]["deploy"]["parameters"]["capabilities"]
+        .as_str()
+        .unwrap();
+    for needed in ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"] {
+        assert!(capabilities.contains(needed), "{capabilities}");
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let deploy = &readme[readme.find("## Deploy").unwrap()..];
+    let deploy = &deploy[..deploy[3..].find("\n## ").unwrap()];
+    for line in deploy.lines().filter(|l| l.starts_with("sam ")) {
+        assert!(
+            !line.contains("--parameter-overrides") && !line.contains("--guided"),
+            "{line}"
+        );
+    }
+}
+
+/// The example that attaches a deployed authorizer to an existing REST API and HTTP API.
+#[test]
+fn the_example_attaches_an_authorizer_to_existing_apis() {
+    let path = root().join("examples/existing-apis.yaml");
+    let function = "arn:aws:lambda:eu-west-1:123456789012:function:petstore-authorizer";
+    let none = Deployment::expand_template(&path, &[("AuthorizerFunctionArn", function)]);
+    assert!(none.resources.is_empty(), "nothing without an API");
+    let d = Deployment::expand_template(
+        &path,
+        &[
+            ("AuthorizerFunctionArn", function),
+            ("RestApiId", "abc123"),
+            ("HttpApiId", "def456"),
+        ],
+    );
+    let uri_names_the_function = |uri: &Value| {
+        uri["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .contains("${AuthorizerFunctionArn}")
+    };
+    let rest = &d.of_type("AWS::ApiGateway::Authorizer")[0];
+    let p = &rest.1["Properties"];
+    assert_eq!(p["Type"], "TOKEN");
+    assert_eq!(p["IdentitySource"], "method.request.header.Authorization");
+    assert_eq!(p["AuthorizerResultTtlInSeconds"], 300);
+    assert!(uri_names_the_function(&p["AuthorizerUri"]));
+    let http = &d.of_type("AWS::ApiGatewayV2::Authorizer")[0];
+    let p = &http.1["Properties"];
+    assert_eq!(p["AuthorizerType"], "REQUEST");
+    assert_eq!(p["AuthorizerPayloadFormatVersion"], "2.0");
+    assert_eq!(p["EnableSimpleResponses"], true);
+    assert_eq!(
+        p["IdentitySource"],
+        json!(["$request.header.Authorization", "$context.routeKey"]),
+        "simple answers are cached per route"
+    );
+    assert!(uri_names_the_function(&p["AuthorizerUri"]));
+    for (authorizer, api) in [(rest.0, "abc123"), (http.0, "def456")] {
+        assert!(
+            d.of_type("AWS::Lambda::Permission")
+                .iter()
+                .any(|(_, permission)| {
+                    let p = &permission["Properties"];
+                    p["FunctionName"] == function
+                        && p["Principal"] == "apigateway.amazonaws.com"
+                        && references(&p["SourceArn"]).contains(authorizer.as_str())
+                        && p["SourceArn"].to_string().contains("/authorizers/")
+                }),
+            "API Gateway may invoke the function as {authorizer} of {api}"
         );
     }
 }

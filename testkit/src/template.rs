@@ -6,7 +6,7 @@
 //! Also the way to run the virtualenv's tools ([`tool`], [`run`]) that those checks use.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -60,6 +60,8 @@ pub struct Deployment {
     /// Parameters a parent stack passes as something other than text (a `Ref` to one of its
     /// resources), as it passes them.
     given: BTreeMap<String, Value>,
+    /// The resources of nested stacks: their logical id here, and that of the stack and their own.
+    nested: BTreeMap<String, (String, String)>,
 }
 
 /// A scalar as text: a string as it is, anything else as its JSON.
@@ -130,6 +132,7 @@ impl Deployment {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             given,
+            nested: BTreeMap::new(),
         };
         let conditions = expanded["Conditions"]
             .as_object()
@@ -191,6 +194,8 @@ impl Deployment {
             for (child, resource) in &nested.resources {
                 let resource = prefixed(resource, &id, &ids);
                 self.resources.insert(format!("{id}{child}"), resource);
+                self.nested
+                    .insert(format!("{id}{child}"), (id.clone(), child.clone()));
             }
             for (name, value) in &nested.outputs {
                 outputs.insert(
@@ -288,6 +293,16 @@ impl Deployment {
             .collect();
         assert_eq!(found.len(), 1, "exactly one function builds {binary}");
         found[0].0
+    }
+
+    /// Where `sam build` puts what it builds for the resource `logical_id`, below its build
+    /// directory: `<logical id>`, or `<application>/<logical id>` in a nested application, beside
+    /// the `template.yaml` that names it.
+    pub fn build_path<'a>(&'a self, logical_id: &'a str) -> (PathBuf, &'a str) {
+        match self.nested.get(logical_id) {
+            Some((stack, child)) => (PathBuf::from(stack), child),
+            None => (PathBuf::new(), logical_id),
+        }
     }
 
     /// The properties of the resource `logical_id`.
