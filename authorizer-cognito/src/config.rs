@@ -5,7 +5,7 @@ use std::time::Duration;
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, Partition, logging, secrets};
 
-use crate::cache::CachePolicy;
+use authorizer_jwks::cache::CachePolicy;
 
 authorizer_core::variables! {
     /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`] and [`config::SHARED`].

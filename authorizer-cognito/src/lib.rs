@@ -1,24 +1,22 @@
 //! The Cognito authorizer: Amazon Cognito user-pool tokens, ID and access, verified with RS256
 //! against the pool's key set.
 //!
-//! [`config`] declares and reads the settings once at cold start; [`keyset`] fetches and filters
-//! the pool's keys within strict limits and [`cache`] keeps them across invocations; [`Cognito`]
-//! is the [`Verifier`] the shared [`Authorizer`] calls. The checks every issuer shares, access
+//! [`config`] declares and reads the settings once at cold start; `authorizer_jwks` fetches and
+//! filters the pool's keys within strict limits and keeps them across invocations; [`Cognito`] is
+//! the [`Verifier`] the shared [`Authorizer`] calls. The checks every issuer shares, access
 //! rules, answers and errors are `authorizer_core`'s.
 
 #![warn(missing_docs)]
 
-pub mod cache;
 pub mod config;
-pub mod keyset;
 
 use authorizer_core::config::Env;
 use authorizer_core::{AuthError, Authorizer, InitError, Rejection, VerifiedClaims, Verifier, jwt};
 use jsonwebtoken::{Algorithm, Validation, decode_header};
 use serde_json::Value;
 
-use crate::cache::KeyCache;
-use crate::keyset::{FetchLimits, KeySetSource};
+use authorizer_jwks::cache::KeyCache;
+use authorizer_jwks::keyset::{FetchLimits, KeySetSource};
 
 pub use crate::config::{Config, TokenUse};
 

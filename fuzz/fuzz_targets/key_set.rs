@@ -1,7 +1,7 @@
 //! The key-set (JWKS) parser: any bytes as the endpoint's answer.
 #![no_main]
 
-use authorizer_cognito::keyset::parse;
+use authorizer_jwks::keyset::parse;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
