@@ -20,6 +20,9 @@ use authorizer_jwks::keyset::{FetchLimits, KeySetSource};
 
 pub use crate::config::{Config, TokenUse};
 
+/// Cognito signs with RS256 only.
+const RS256: [Algorithm; 1] = [Algorithm::RS256];
+
 /// Verifies Cognito tokens against the pool's cached keys: the signature, the issuer, the kind of
 /// token and the app client it was issued to.
 #[derive(Debug)]
@@ -37,12 +40,11 @@ impl Cognito {
         validation.set_issuer(&config.issuers);
         validation.set_required_spec_claims(&["exp", "iss"]);
         let source =
-            KeySetSource::new(config.jwks_url.clone(), FetchLimits::default()).map_err(|e| {
-                InitError::Unavailable {
+            KeySetSource::from_url(config.jwks_url.clone(), FetchLimits::default(), &RS256)
+                .map_err(|e| InitError::Unavailable {
                     var: config::JWKS_URL.name,
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
         Ok(Cognito {
             keys: KeyCache::new(source, config.cache),
             validation,
@@ -51,9 +53,20 @@ impl Cognito {
         })
     }
 
-    /// Fetches the key set at cold start (a failure is logged and retried on demand).
-    pub async fn prefetch(&self) {
-        self.keys.prefetch().await;
+    /// Fills the key cache at cold start: from `JWKS_FILE` when set (a file that cannot be read
+    /// or holds no usable key stops the function), else by fetching the key set (a failure is
+    /// logged and retried on demand).
+    pub async fn prefetch(&self, config: &Config) -> Result<(), InitError> {
+        match &config.jwks_file {
+            Some(path) => self.keys.preload(path).map_err(|e| InitError::Unavailable {
+                var: config::JWKS_FILE.name,
+                reason: e.to_string(),
+            }),
+            None => {
+                self.keys.prefetch().await;
+                Ok(())
+            }
+        }
     }
 
     /// The key cache, for tests and benchmarks that count fetches.
@@ -91,7 +104,7 @@ impl Verifier for Cognito {
         }
         let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
         let key = self.keys.key(&kid).await?;
-        let claims = jwt::decode(token, &key, &self.validation)?;
+        let claims = jwt::decode(token, key.decoding_key(), &self.validation)?;
         self.check_use_and_client(&claims)?;
         Ok(claims)
     }
@@ -101,7 +114,7 @@ impl Verifier for Cognito {
 pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Cognito>, InitError> {
     let config = Config::from_env(env)?;
     let verifier = Cognito::new(&config)?;
-    verifier.prefetch().await;
+    verifier.prefetch(&config).await?;
     Authorizer::new(verifier, config.shared).await
 }
 
@@ -118,8 +131,9 @@ mod tests {
             ("APP_CLIENT_IDS", "c1,c2"),
             ("JWKS_URL", &url),
         ]);
-        let cognito = Cognito::new(&Config::from_env(&Env::new(&lookup)).unwrap()).unwrap();
-        runtime.block_on(cognito.prefetch());
+        let config = Config::from_env(&Env::new(&lookup)).unwrap();
+        let cognito = Cognito::new(&config).unwrap();
+        runtime.block_on(cognito.prefetch(&config)).unwrap();
         cognito
     }
 

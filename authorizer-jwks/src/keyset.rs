@@ -1,25 +1,29 @@
-//! Fetching and reading the user pool's key set (JWKS).
+//! Fetching and reading an issuer's key set (JWKS).
 //!
-//! The key set comes from an `http(s)://` URL — the pool's own, or a private endpoint — or from a
-//! `file://` URL, for local runs with a demo pool and for functions that ship their keys.
+//! The key set comes from an `http(s)://` URL — the issuer's own, or a private endpoint —, from
+//! the `jwks_uri` of the issuer's OpenID Connect discovery document, or from a file, for local
+//! runs and for functions that ship their keys.
 //!
 //! The endpoint is a dependency we do not control, so every way it can misbehave is bounded: a
 //! connect timeout and a total timeout well inside API Gateway's 29 s, a cap on the body's size
 //! (read in chunks, so a multi-megabyte answer is cut off, not buffered) and on the number of keys.
-//! Keys that are not RSA signature keys for RS256 are dropped here, so the verifier only ever
-//! sees keys it may use.
+//! Keys that cannot verify any of the issuer's algorithms are dropped here, and each key kept
+//! knows the algorithms it may verify, so the verifier only ever sees keys it may use, and uses
+//! them only as their type, curve, `alg` and `use` allow.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use jsonwebtoken::DecodingKey;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Limits on the key-set endpoint. Cognito's key set is two keys in well under 2 KiB.
+/// Limits on the key-set and discovery endpoints. Cognito's key set is two keys in well under
+/// 2 KiB; discovery documents are a few KiB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchLimits {
     /// How long connecting may take (default 1 s).
@@ -61,91 +65,235 @@ pub enum FetchError {
     /// A key set over [`FetchLimits::max_keys`].
     #[error("the key set has more than {0} keys")]
     TooManyKeys(usize),
+    /// A key set shipped with the function holds no key usable with the issuer's algorithms.
+    #[error("the key set holds no signature key with a kid usable with {0}")]
+    NoUsableKey(String),
+    /// The discovery document cannot be used: not JSON, no `jwks_uri`, or another issuer's.
+    #[error("discovery: {0}")]
+    Discovery(String),
+}
+
+/// A public key of a key set, and the algorithms it may verify: those its type and curve allow,
+/// narrowed to its own `alg` when it names one, and to the issuer's accepted algorithms.
+pub struct VerifyingKey {
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
+}
+
+impl VerifyingKey {
+    /// The key, for `jsonwebtoken`.
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.key
+    }
+
+    /// Whether a token whose header says `algorithm` may be verified with this key.
+    pub fn accepts(&self, algorithm: Algorithm) -> bool {
+        self.algorithms.contains(&algorithm)
+    }
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("algorithms", &self.algorithms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Usable keys by key id.
-pub type Keys = HashMap<String, Arc<DecodingKey>>;
+pub type Keys = HashMap<String, Arc<VerifyingKey>>;
 
-/// Fetches key sets from one URL; the HTTP client is built once, at cold start.
-#[derive(Debug, Clone)]
+/// Builds the HTTP client every fetch of a function uses, once, at cold start: the limits'
+/// timeouts, and no redirects (a key set is where its issuer says, not where an answer points).
+pub fn http_client(limits: &FetchLimits) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// Where a key set comes from.
+#[derive(Debug)]
+enum Origin {
+    /// A file: read, never fetched.
+    File(PathBuf),
+    /// An `http(s)://` URL.
+    Url {
+        client: reqwest::Client,
+        url: String,
+    },
+    /// The `jwks_uri` of the issuer's discovery document, found on the first fetch (or by
+    /// [`KeySetSource::discover`]) and then kept.
+    Discovery {
+        client: reqwest::Client,
+        issuer: String,
+        jwks_uri: OnceLock<String>,
+    },
+}
+
+/// Fetches one issuer's key set, keeping the keys usable with its algorithms.
+#[derive(Debug)]
 pub struct KeySetSource {
-    url: String,
-    /// `None` for a `file://` URL.
-    client: Option<reqwest::Client>,
+    origin: Origin,
     limits: FetchLimits,
+    algorithms: Vec<Algorithm>,
 }
 
 impl KeySetSource {
     /// `url` is `http://…`, `https://…` or `file://<path>` (a relative path is read from the
-    /// working directory).
-    pub fn new(url: String, limits: FetchLimits) -> Result<Self, reqwest::Error> {
-        let client = if url.starts_with("file://") {
-            None
-        } else {
-            let client = reqwest::Client::builder()
-                .connect_timeout(limits.connect_timeout)
-                .timeout(limits.timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?;
-            Some(client)
-        };
-        Ok(KeySetSource {
-            url,
-            client,
-            limits,
+    /// working directory); builds an HTTP client unless it is a file.
+    pub fn from_url(
+        url: String,
+        limits: FetchLimits,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, reqwest::Error> {
+        Ok(match url.strip_prefix("file://") {
+            Some(path) => KeySetSource::file(path.into(), limits, algorithms),
+            None => KeySetSource::http(url, http_client(&limits)?, limits, algorithms),
         })
     }
 
-    /// The URL keys come from, for logs.
+    /// A key set read from the file at `path`.
+    pub fn file(path: PathBuf, limits: FetchLimits, algorithms: &[Algorithm]) -> Self {
+        KeySetSource::with(Origin::File(path), limits, algorithms)
+    }
+
+    /// A key set fetched from `url` with `client` (see [`http_client`]).
+    pub fn http(
+        url: String,
+        client: reqwest::Client,
+        limits: FetchLimits,
+        algorithms: &[Algorithm],
+    ) -> Self {
+        KeySetSource::with(Origin::Url { client, url }, limits, algorithms)
+    }
+
+    /// A key set fetched from the `jwks_uri` that `issuer`'s discovery document names (OpenID
+    /// Connect Discovery), with `client`.
+    pub fn discovery(
+        issuer: String,
+        client: reqwest::Client,
+        limits: FetchLimits,
+        algorithms: &[Algorithm],
+    ) -> Self {
+        let jwks_uri = OnceLock::new();
+        let origin = Origin::Discovery {
+            client,
+            issuer,
+            jwks_uri,
+        };
+        KeySetSource::with(origin, limits, algorithms)
+    }
+
+    fn with(origin: Origin, limits: FetchLimits, algorithms: &[Algorithm]) -> Self {
+        KeySetSource {
+            origin,
+            limits,
+            algorithms: algorithms.to_vec(),
+        }
+    }
+
+    /// Where keys come from, for logs: a path, a URL, or the discovery document's URL until it
+    /// has named the key set's.
     pub fn url(&self) -> &str {
-        &self.url
+        match &self.origin {
+            Origin::File(path) => path.to_str().unwrap_or("<file>"),
+            Origin::Url { url, .. } => url,
+            Origin::Discovery {
+                issuer, jwks_uri, ..
+            } => jwks_uri.get().map_or(issuer, String::as_str),
+        }
+    }
+
+    /// Reads the discovery document now, if keys come from one and it was not read yet: at cold
+    /// start, so that an issuer whose document cannot be had, or names another issuer, stops the
+    /// function instead of failing each request.
+    pub async fn discover(&self) -> Result<(), FetchError> {
+        match &self.origin {
+            Origin::Discovery {
+                client,
+                issuer,
+                jwks_uri,
+            } if jwks_uri.get().is_none() => {
+                let found = crate::discovery::jwks_uri(client, issuer, &self.limits).await?;
+                let _ = jwks_uri.set(found);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads a key set shipped with the function (in its package or a layer), within the same
+    /// limits and keeping the same keys as a fetch; one without a usable key is an error, since
+    /// it can only be a mistake.
+    pub fn read_shipped(&self, path: &std::path::Path) -> Result<Keys, FetchError> {
+        let keys = parse(
+            &read_file(path, self.limits.max_bytes)?,
+            self.limits.max_keys,
+            &self.algorithms,
+        )?;
+        if keys.is_empty() {
+            return Err(FetchError::NoUsableKey(format!("{:?}", self.algorithms)));
+        }
+        Ok(keys)
     }
 
     /// One fetch of the key set, within the limits.
     pub async fn fetch(&self) -> Result<Keys, FetchError> {
-        let body = match &self.client {
-            Some(client) => self.download(client).await?,
-            None => self.read_file()?,
+        let body = match &self.origin {
+            Origin::File(path) => read_file(path, self.limits.max_bytes)?,
+            Origin::Url { client, url } => download(client, url, self.limits.max_bytes).await?,
+            Origin::Discovery {
+                client, jwks_uri, ..
+            } => {
+                self.discover().await?;
+                let url = jwks_uri.get().expect("discover() has found it");
+                download(client, url, self.limits.max_bytes).await?
+            }
         };
-        parse(&body, self.limits.max_keys)
+        parse(&body, self.limits.max_keys, &self.algorithms)
     }
+}
 
-    async fn download(&self, client: &reqwest::Client) -> Result<Vec<u8>, FetchError> {
-        let request_failed = |e: reqwest::Error| FetchError::Request(e.without_url().to_string());
-        let mut response = client.get(&self.url).send().await.map_err(request_failed)?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status(response.status().as_u16()));
-        }
-        let max = self.limits.max_bytes;
-        if response
-            .content_length()
-            .is_some_and(|length| length > max as u64)
-        {
+/// A GET of `url`, its answer's body read up to `max` bytes.
+pub(crate) async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    max: usize,
+) -> Result<Vec<u8>, FetchError> {
+    let request_failed = |e: reqwest::Error| FetchError::Request(e.without_url().to_string());
+    let mut response = client.get(url).send().await.map_err(request_failed)?;
+    if !response.status().is_success() {
+        return Err(FetchError::Status(response.status().as_u16()));
+    }
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Err(FetchError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(request_failed)? {
+        if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge(max));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(request_failed)? {
-            if body.len() + chunk.len() > max {
-                return Err(FetchError::TooLarge(max));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
+}
 
-    fn read_file(&self) -> Result<Vec<u8>, FetchError> {
-        let path = self.url.trim_start_matches("file://");
-        let unreadable = |e: std::io::Error| FetchError::Request(format!("{path}: {e}"));
-        let file = std::fs::File::open(path).map_err(unreadable)?;
-        let mut body = Vec::new();
-        std::io::Read::take(file, self.limits.max_bytes as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(unreadable)?;
-        if body.len() > self.limits.max_bytes {
-            return Err(FetchError::TooLarge(self.limits.max_bytes));
-        }
-        Ok(body)
+fn read_file(path: &std::path::Path, max: usize) -> Result<Vec<u8>, FetchError> {
+    let unreadable = |e: std::io::Error| FetchError::Request(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut body = Vec::new();
+    std::io::Read::take(file, max as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(unreadable)?;
+    if body.len() > max {
+        return Err(FetchError::TooLarge(max));
     }
+    Ok(body)
 }
 
 #[derive(Deserialize)]
@@ -153,8 +301,8 @@ struct RawKeySet {
     keys: Vec<Value>,
 }
 
-/// Reads a JWKS, keeping the RSA signature keys usable with RS256 that have a key id.
-pub fn parse(body: &[u8], max_keys: usize) -> Result<Keys, FetchError> {
+/// Reads a JWKS, keeping the signature keys with a key id that can verify one of `accepted`.
+pub fn parse(body: &[u8], max_keys: usize, accepted: &[Algorithm]) -> Result<Keys, FetchError> {
     let set: RawKeySet =
         serde_json::from_slice(body).map_err(|e| FetchError::NotAKeySet(e.to_string()))?;
     if set.keys.len() > max_keys {
@@ -165,21 +313,52 @@ pub fn parse(body: &[u8], max_keys: usize) -> Result<Keys, FetchError> {
         .into_iter()
         .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
         .filter_map(|jwk| {
-            let usable = matches!(jwk.algorithm, AlgorithmParameters::RSA(_))
-                && matches!(
-                    jwk.common.public_key_use,
-                    None | Some(PublicKeyUse::Signature)
-                )
-                && matches!(jwk.common.key_algorithm, None | Some(KeyAlgorithm::RS256));
+            let algorithms: Vec<Algorithm> = algorithms_of(&jwk)
+                .iter()
+                .copied()
+                .filter(|algorithm| accepted.contains(algorithm))
+                .collect();
             let kid = jwk
                 .common
                 .key_id
                 .clone()
-                .filter(|kid| usable && !kid.is_empty())?;
+                .filter(|kid| !algorithms.is_empty() && !kid.is_empty())?;
             let key = DecodingKey::from_jwk(&jwk).ok()?;
-            Some((kid, Arc::new(key)))
+            Some((kid, Arc::new(VerifyingKey { key, algorithms })))
         })
         .collect())
+}
+
+/// The algorithms `jwk` may verify: by its type and curve (never HMAC: a key set's `oct` keys
+/// are no one's business), none if its `use` is not `sig`, and only its own `alg` if it has one.
+fn algorithms_of(jwk: &Jwk) -> &'static [Algorithm] {
+    use Algorithm::*;
+    const RSA: &[Algorithm] = &[RS256, RS384, RS512, PS256, PS384, PS512];
+    if !matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    ) {
+        return &[];
+    }
+    let by_type: &'static [Algorithm] = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => RSA,
+        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+            EllipticCurve::P256 => &[ES256],
+            EllipticCurve::P384 => &[ES384],
+            _ => &[],
+        },
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => &[EdDSA],
+        _ => &[],
+    };
+    match &jwk.common.key_algorithm {
+        None => by_type,
+        Some(own) => {
+            let at = by_type
+                .iter()
+                .position(|algorithm| KeyAlgorithm::from(*algorithm) == *own);
+            at.map_or(&[], |at| &by_type[at..=at])
+        }
+    }
 }
 
 #[cfg(test)]
@@ -198,12 +377,63 @@ mod tests {
     }
 
     fn kids(body: Value) -> Vec<String> {
-        let mut kids: Vec<String> = parse(body.to_string().as_bytes(), 32)
+        kids_for(body, &[Algorithm::RS256])
+    }
+
+    fn kids_for(body: Value, accepted: &[Algorithm]) -> Vec<String> {
+        let mut kids: Vec<String> = parse(body.to_string().as_bytes(), 32, accepted)
             .unwrap()
             .into_keys()
             .collect();
         kids.sort();
         kids
+    }
+
+    /// A P-256 public key (the x and y of the generator point, a valid point).
+    fn ec(kid: &str, extra: Value) -> Value {
+        let mut key = json!({"kty": "EC", "kid": kid, "crv": "P-256",
+            "x": "axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY",
+            "y": "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"});
+        key.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        key
+    }
+
+    #[test]
+    fn each_key_verifies_only_what_its_type_curve_and_alg_allow() {
+        use Algorithm::*;
+        let accepted = [RS256, PS256, ES256, ES384, EdDSA];
+        let body = json!({"keys": [
+            rsa("rsa", json!({})),
+            rsa("rsa-ps256", json!({"alg": "PS256"})),
+            rsa("rsa-says-es256", json!({"alg": "ES256"})),
+            ec("p256", json!({"use": "sig"})),
+            ec("p256-says-es384", json!({"alg": "ES384"})),
+            ec("p256-for-encryption", json!({"use": "enc"})),
+            {"kty": "OKP", "kid": "ed25519", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+            {"kty": "OKP", "kid": "x25519", "crv": "X25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+            {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0", "alg": "HS256"},
+        ]});
+        let keys = parse(body.to_string().as_bytes(), 32, &accepted).unwrap();
+        let accepts = |kid: &str| -> Vec<Algorithm> {
+            accepted
+                .into_iter()
+                .filter(|alg| keys[kid].accepts(*alg))
+                .collect()
+        };
+        assert_eq!(accepts("rsa"), [RS256, PS256]);
+        assert_eq!(accepts("rsa-ps256"), [PS256]);
+        assert_eq!(accepts("p256"), [ES256]);
+        assert_eq!(accepts("ed25519"), [EdDSA]);
+        let mut kept: Vec<&String> = keys.keys().collect();
+        kept.sort();
+        assert_eq!(kept, ["ed25519", "p256", "rsa", "rsa-ps256"]);
+        assert_eq!(
+            kids_for(body, &[RS384]),
+            ["rsa"],
+            "only keys usable with the issuer's algorithms are kept"
+        );
     }
 
     #[test]
@@ -232,20 +462,21 @@ mod tests {
         )
         .unwrap();
         let url = format!("file://{}", path.display());
-        let source = KeySetSource::new(url.clone(), FetchLimits::default()).unwrap();
+        let rs256 = [Algorithm::RS256];
+        let source = KeySetSource::from_url(url.clone(), FetchLimits::default(), &rs256).unwrap();
         assert!(source.fetch().await.unwrap().contains_key("file-key"));
         let tiny = FetchLimits {
             max_bytes: 16,
             ..FetchLimits::default()
         };
-        let source = KeySetSource::new(url, tiny).unwrap();
+        let source = KeySetSource::from_url(url, tiny, &rs256).unwrap();
         assert!(matches!(
             source.fetch().await,
             Err(FetchError::TooLarge(16))
         ));
         std::fs::remove_file(path).unwrap();
         let missing =
-            KeySetSource::new("file:///no/such/jwks.json".into(), FetchLimits::default()).unwrap();
+            KeySetSource::file("/no/such/jwks.json".into(), FetchLimits::default(), &rs256);
         assert!(matches!(missing.fetch().await, Err(FetchError::Request(_))));
     }
 
@@ -253,13 +484,16 @@ mod tests {
     fn refuses_what_is_not_a_key_set() {
         for body in ["", "[]", "{}", "{\"keys\": 1}", "<html>503</html>"] {
             assert!(
-                matches!(parse(body.as_bytes(), 32), Err(FetchError::NotAKeySet(_))),
+                matches!(
+                    parse(body.as_bytes(), 32, &[Algorithm::RS256]),
+                    Err(FetchError::NotAKeySet(_))
+                ),
                 "{body}"
             );
         }
         let many = json!({"keys": vec![rsa("k", json!({})); 33]}).to_string();
         assert!(matches!(
-            parse(many.as_bytes(), 32),
+            parse(many.as_bytes(), 32, &[Algorithm::RS256]),
             Err(FetchError::TooManyKeys(32))
         ));
     }
