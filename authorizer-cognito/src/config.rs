@@ -42,6 +42,7 @@ pub const VARIABLES: [&[Var]; 5] = [
 /// `cognito:username`, access tokens in `username`.
 const PRESET: Preset = Preset {
     groups_claim: "cognito:groups",
+    scope_claims: &["scope"],
     username_claims: &["cognito:username", "username"],
 };
 
@@ -181,7 +182,10 @@ mod tests {
                 max_age: Duration::from_secs(6 * 3600),
             }
         );
-        assert_eq!(config.shared.claim_names.groups, "cognito:groups");
+        assert_eq!(
+            config.shared.claim_names.groups,
+            [authorizer_core::ClaimPath::name("cognito:groups")]
+        );
     }
 
     #[test]
