@@ -92,7 +92,8 @@ fn each_function_reads_only_what_it_declares() {
         ("USER_POOL_ID", "eu-west-1_AbC123"),
         ("APP_CLIENT_IDS", "client"),
     ];
-    let reads: [(&str, BTreeSet<String>); 5] = [
+    let issuers = r#"[{"issuer": "https://tenant.example.com/", "audiences": ["api"]}]"#;
+    let reads: [(&str, BTreeSet<String>); 6] = [
         (
             "authorizer-hs256",
             names_read(&secret, |env| {
@@ -109,6 +110,12 @@ fn each_function_reads_only_what_it_declares() {
             "authorizer-cognito",
             names_read(&pool, |env| {
                 authorizer_cognito::Config::from_env(env).unwrap();
+            }),
+        ),
+        (
+            "authorizer-oidc",
+            names_read(&[("OIDC_ISSUERS", issuers)], |env| {
+                authorizer_oidc::Config::from_env(env).unwrap();
             }),
         ),
         (
