@@ -33,6 +33,17 @@ impl Key {
         }
     }
 
+    /// Where the private key's PEM file is, for tools that read it (the OpenID Provider).
+    pub fn pem_path(self) -> PathBuf {
+        let name = match self {
+            Key::Ours => "ours",
+            Key::Stranger => "stranger",
+            Key::Ec => "ec",
+            Key::Ed => "ed",
+        };
+        crate::paths::root().join(format!("testkit/keys/{name}.pem"))
+    }
+
     /// The public key as a JWK (JSON text), as a key set lists it.
     pub fn jwk(self) -> &'static str {
         match self {
