@@ -17,8 +17,11 @@ use testkit::template::{Deployment, as_list, references, run, text, tool};
 
 const COGNITO: &str = "authorizer-cognito";
 const HS256: &str = "authorizer-hs256";
+const OIDC: &str = "authorizer-oidc";
 const NOOP_CORS: &str = "noop-cors";
-const BINARIES: [&str; 3] = [COGNITO, HS256, NOOP_CORS];
+const BINARIES: [&str; 4] = [COGNITO, HS256, OIDC, NOOP_CORS];
+/// What `OidcIssuers` is set to with `Authorizer=oidc`.
+const ISSUERS: &str = r#"[{"issuer": "https://petstore.eu.auth0.com/", "audiences": ["https://petstore.example/api"]}]"#;
 /// The logical id of the HTTP API's stand-in backend, an inline function.
 const PETS_HTTP: &str = "PetsHttpFunction";
 
@@ -53,24 +56,33 @@ fn sam_validate_and_cfn_lint_accept_the_template() {
 // ---------------------------------------------------------------------------------------------
 // The expanded template
 
+/// Each value of the `Authorizer` parameter, the function it names, and the parameters choosing
+/// it takes (`Authorizer=oidc` requires `OidcIssuers`).
+const AUTHORIZERS: [(&str, &str); 3] = [("cognito", COGNITO), ("hs256", HS256), ("oidc", OIDC)];
+
+/// The parameters choosing `authorizer`, then `extra`.
+fn choosing<'a>(authorizer: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![("Authorizer", authorizer)];
+    if authorizer == "oidc" {
+        params.push(("OidcIssuers", ISSUERS));
+    }
+    params.extend_from_slice(extra);
+    params
+}
+
 #[test]
 fn the_chosen_authorizer_guards_get_and_post_for_each_architecture() {
-    for authorizer in ["cognito", "hs256"] {
+    for (authorizer, guard) in AUTHORIZERS {
         for arch in ["arm64", "x86_64"] {
-            let d = Deployment::expand(&[("Authorizer", authorizer), ("Architecture", arch)]);
-            let guard = if authorizer == "cognito" {
-                COGNITO
-            } else {
-                HS256
-            };
+            let d = Deployment::expand(&choosing(authorizer, &[("Architecture", arch)]));
             let case = format!("Authorizer={authorizer} Architecture={arch}");
             check_api(&d, guard, "300", &case);
             check_functions(&d, arch, &case);
         }
     }
     // The result TTL follows its parameter.
-    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
-        let d = Deployment::expand(&[("Authorizer", authorizer), ("AuthorizerTtlSeconds", "0")]);
+    for (authorizer, guard) in AUTHORIZERS {
+        let d = Deployment::expand(&choosing(authorizer, &[("AuthorizerTtlSeconds", "0")]));
         check_api(
             &d,
             guard,
@@ -85,7 +97,7 @@ fn switching_the_authorizer_redeploys_the_stage() {
     // CloudFormation creates a new API Gateway deployment only under a new logical id, which SAM
     // derives from the API definition: the definition must change with the parameter.
     let deployment_id = |authorizer| {
-        let d = Deployment::expand(&[("Authorizer", authorizer)]);
+        let d = Deployment::expand(&choosing(authorizer, &[]));
         let deployments = d.of_type("AWS::ApiGateway::Deployment");
         assert_eq!(deployments.len(), 1);
         let stages = d.of_type("AWS::ApiGateway::Stage");
@@ -98,6 +110,8 @@ fn switching_the_authorizer_redeploys_the_stage() {
         deployments[0].0.clone()
     };
     assert_ne!(deployment_id("cognito"), deployment_id("hs256"));
+    assert_ne!(deployment_id("oidc"), deployment_id("cognito"));
+    assert_ne!(deployment_id("oidc"), deployment_id("hs256"));
 }
 
 fn check_api(d: &Deployment, guard: &str, ttl: &str, case: &str) {
@@ -252,7 +266,7 @@ fn check_functions(d: &Deployment, arch: &str, case: &str) {
     assert_eq!(
         built,
         BTreeSet::from(BINARIES),
-        "{case}: three Rust functions"
+        "{case}: four Rust functions"
     );
     for (id, function) in functions {
         let p = &function["Properties"];
@@ -304,6 +318,7 @@ fn environments_hold_only_what_the_binaries_read() {
     for overrides in [
         vec![],
         vec![("Authorizer", "hs256")],
+        choosing("oidc", &[]),
         vec![
             ("AccessRules", r#"{"*": ["GET /pets"]}"#),
             ("JwtIssuer", "https://issuer.example"),
@@ -358,6 +373,8 @@ fn environments_hold_only_what_the_binaries_read() {
             (HS256, "ACCESS_RULES", "AccessRules"),
             (HS256, "JWT_ISSUER", "JwtIssuer"),
             (HS256, "JWT_AUDIENCE", "JwtAudience"),
+            (OIDC, "ACCESS_RULES", "AccessRules"),
+            (OIDC, "OIDC_ISSUERS", "OidcIssuers"),
         ] {
             let given = &d.params[param];
             let set = d.environment(binary).get(var).cloned();
@@ -575,7 +592,7 @@ fn the_token_validation_expression_lets_through_every_token_the_authorizers_acce
         .unwrap()
         .clone();
     let mut accepted = Vec::new();
-    for function in [HS256, COGNITO] {
+    for function in [HS256, COGNITO, OIDC] {
         for event in testkit::events::sample_events(function) {
             let event_json: Value = serde_json::from_str(&event.json).unwrap();
             if let Some(token) = event_json["authorizationToken"].as_str()
@@ -645,14 +662,13 @@ fn the_secret_arn_parameter_takes_complete_arns_only() {
 
 #[test]
 fn the_http_api_is_guarded_by_the_chosen_authorizer_and_caches_per_route() {
-    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
+    for (authorizer, guard) in AUTHORIZERS {
         for response in ["simple", "iam"] {
             for ttl in ["0", "300"] {
-                let d = Deployment::expand(&[
-                    ("Authorizer", authorizer),
-                    ("HttpApiResponse", response),
-                    ("AuthorizerTtlSeconds", ttl),
-                ]);
+                let d = Deployment::expand(&choosing(
+                    authorizer,
+                    &[("HttpApiResponse", response), ("AuthorizerTtlSeconds", ttl)],
+                ));
                 let case = format!("Authorizer={authorizer} HttpApiResponse={response} TTL={ttl}");
                 check_http_api(&d, guard, response, ttl, &case);
                 assert_eq!(unsafe_http_caches(&d), Vec::<String>::new(), "{case}");
