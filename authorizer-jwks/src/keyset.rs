@@ -103,14 +103,56 @@ impl std::fmt::Debug for VerifyingKey {
 /// Usable keys by key id.
 pub type Keys = HashMap<String, Arc<VerifyingKey>>;
 
-/// Builds the HTTP client every fetch of a function uses, once, at cold start: the limits'
-/// timeouts, and no redirects (a key set is where its issuer says, not where an answer points).
-pub fn http_client(limits: &FetchLimits) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+/// The HTTP client every fetch of a function shares, built on its first fetch: a cold start that
+/// reads a shipped key set builds none. It has the limits' timeouts, and follows no redirect (a
+/// key set is where its issuer says, not where an answer points).
+///
+/// Building one with rustls loads and parses the system's root certificates, which costs a cold
+/// start milliseconds; a function whose key sets are all `http://` on loopback (local stand-ins)
+/// needs none, and loads none.
+#[derive(Debug, Clone)]
+pub struct HttpClient(Arc<LazyClient>);
+
+#[derive(Debug)]
+struct LazyClient {
+    limits: FetchLimits,
+    https: bool,
+    client: OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl HttpClient {
+    /// A client within `limits`, trusting the system's root certificates when `https`.
+    pub fn new(limits: &FetchLimits, https: bool) -> Self {
+        HttpClient(Arc::new(LazyClient {
+            limits: limits.clone(),
+            https,
+            client: OnceLock::new(),
+        }))
+    }
+
+    /// The client, built now if it was not yet.
+    pub fn get(&self) -> Result<&reqwest::Client, FetchError> {
+        let LazyClient {
+            limits,
+            https,
+            client,
+        } = &*self.0;
+        client
+            .get_or_init(|| {
+                let builder = reqwest::Client::builder()
+                    .connect_timeout(limits.connect_timeout)
+                    .timeout(limits.timeout)
+                    .redirect(reqwest::redirect::Policy::none());
+                let builder = if *https {
+                    builder
+                } else {
+                    builder.tls_certs_only([])
+                };
+                builder.build().map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| FetchError::Request(format!("no HTTP client: {e}")))
+    }
 }
 
 /// Where a key set comes from.
@@ -119,14 +161,11 @@ enum Origin {
     /// A file: read, never fetched.
     File(PathBuf),
     /// An `http(s)://` URL.
-    Url {
-        client: reqwest::Client,
-        url: String,
-    },
+    Url { client: HttpClient, url: String },
     /// The `jwks_uri` of the issuer's discovery document, found on the first fetch (or by
     /// [`KeySetSource::discover`]) and then kept.
     Discovery {
-        client: reqwest::Client,
+        client: HttpClient,
         issuer: String,
         jwks_uri: OnceLock<String>,
     },
@@ -142,16 +181,15 @@ pub struct KeySetSource {
 
 impl KeySetSource {
     /// `url` is `http://…`, `https://…` or `file://<path>` (a relative path is read from the
-    /// working directory); builds an HTTP client unless it is a file.
-    pub fn from_url(
-        url: String,
-        limits: FetchLimits,
-        algorithms: &[Algorithm],
-    ) -> Result<Self, reqwest::Error> {
-        Ok(match url.strip_prefix("file://") {
+    /// working directory), with an HTTP client of its own unless it is a file.
+    pub fn from_url(url: String, limits: FetchLimits, algorithms: &[Algorithm]) -> Self {
+        match url.strip_prefix("file://") {
             Some(path) => KeySetSource::file(path.into(), limits, algorithms),
-            None => KeySetSource::http(url, http_client(&limits)?, limits, algorithms),
-        })
+            None => {
+                let client = HttpClient::new(&limits, url.starts_with("https://"));
+                KeySetSource::http(url, client, limits, algorithms)
+            }
+        }
     }
 
     /// A key set read from the file at `path`.
@@ -159,10 +197,10 @@ impl KeySetSource {
         KeySetSource::with(Origin::File(path), limits, algorithms)
     }
 
-    /// A key set fetched from `url` with `client` (see [`http_client`]).
+    /// A key set fetched from `url` with `client`.
     pub fn http(
         url: String,
-        client: reqwest::Client,
+        client: HttpClient,
         limits: FetchLimits,
         algorithms: &[Algorithm],
     ) -> Self {
@@ -173,7 +211,7 @@ impl KeySetSource {
     /// Connect Discovery), with `client`.
     pub fn discovery(
         issuer: String,
-        client: reqwest::Client,
+        client: HttpClient,
         limits: FetchLimits,
         algorithms: &[Algorithm],
     ) -> Self {
@@ -216,7 +254,7 @@ impl KeySetSource {
                 issuer,
                 jwks_uri,
             } if jwks_uri.get().is_none() => {
-                let found = crate::discovery::jwks_uri(client, issuer, &self.limits).await?;
+                let found = crate::discovery::jwks_uri(client.get()?, issuer, &self.limits).await?;
                 let _ = jwks_uri.set(found);
                 Ok(())
             }
@@ -243,13 +281,15 @@ impl KeySetSource {
     pub async fn fetch(&self) -> Result<Keys, FetchError> {
         let body = match &self.origin {
             Origin::File(path) => read_file(path, self.limits.max_bytes)?,
-            Origin::Url { client, url } => download(client, url, self.limits.max_bytes).await?,
+            Origin::Url { client, url } => {
+                download(client.get()?, url, self.limits.max_bytes).await?
+            }
             Origin::Discovery {
                 client, jwks_uri, ..
             } => {
                 self.discover().await?;
                 let url = jwks_uri.get().expect("discover() has found it");
-                download(client, url, self.limits.max_bytes).await?
+                download(client.get()?, url, self.limits.max_bytes).await?
             }
         };
         parse(&body, self.limits.max_keys, &self.algorithms)
@@ -463,13 +503,13 @@ mod tests {
         .unwrap();
         let url = format!("file://{}", path.display());
         let rs256 = [Algorithm::RS256];
-        let source = KeySetSource::from_url(url.clone(), FetchLimits::default(), &rs256).unwrap();
+        let source = KeySetSource::from_url(url.clone(), FetchLimits::default(), &rs256);
         assert!(source.fetch().await.unwrap().contains_key("file-key"));
         let tiny = FetchLimits {
             max_bytes: 16,
             ..FetchLimits::default()
         };
-        let source = KeySetSource::from_url(url, tiny, &rs256).unwrap();
+        let source = KeySetSource::from_url(url, tiny, &rs256);
         assert!(matches!(
             source.fetch().await,
             Err(FetchError::TooLarge(16))

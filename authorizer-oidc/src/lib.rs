@@ -19,7 +19,7 @@ use authorizer_core::{
     AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier, jwt,
 };
 use authorizer_jwks::cache::KeyCache;
-use authorizer_jwks::keyset::{FetchLimits, KeySetSource, http_client};
+use authorizer_jwks::keyset::{FetchLimits, HttpClient, KeySetSource};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation, decode_header};
@@ -46,14 +46,19 @@ struct IssuerVerifier {
 }
 
 impl Oidc {
-    /// Builds the verifier and its HTTP client, shared by every issuer; the keys are had by
-    /// [`Oidc::prefetch`].
-    pub fn new(config: &Config) -> Result<Self, InitError> {
+    /// Builds the verifier and the HTTP client every issuer shares (built on its first fetch,
+    /// trusting the system's root certificates unless every key set is on loopback `http://`);
+    /// the keys are had by [`Oidc::prefetch`].
+    pub fn new(config: &Config) -> Self {
         let limits = FetchLimits::default();
-        let client = http_client(&limits).map_err(|e| InitError::Unavailable {
-            var: config::OIDC_ISSUERS.name,
-            reason: e.to_string(),
-        })?;
+        // Discovery may name an https:// key set whatever the issuer's scheme.
+        let https = config.issuers.iter().any(|issuer| {
+            issuer
+                .jwks_uri
+                .as_ref()
+                .is_none_or(|uri| uri.starts_with("https://"))
+        });
+        let client = HttpClient::new(&limits, https);
         let issuers = config
             .issuers
             .iter()
@@ -62,7 +67,7 @@ impl Oidc {
                 (issuer.issuer.clone(), verifier)
             })
             .collect();
-        Ok(Oidc { issuers })
+        Oidc { issuers }
     }
 
     /// Fills each issuer's key cache at cold start, every issuer at once: from its `jwks_file`
@@ -96,12 +101,7 @@ impl Oidc {
 }
 
 impl IssuerVerifier {
-    fn new(
-        issuer: &Issuer,
-        config: &Config,
-        client: reqwest::Client,
-        limits: &FetchLimits,
-    ) -> Self {
+    fn new(issuer: &Issuer, config: &Config, client: HttpClient, limits: &FetchLimits) -> Self {
         let source = match &issuer.jwks_uri {
             Some(uri) => {
                 KeySetSource::http(uri.clone(), client, limits.clone(), &issuer.algorithms)
@@ -191,7 +191,7 @@ impl Verifier for Oidc {
 /// keys.
 pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Oidc>, InitError> {
     let config = Config::from_env(env)?;
-    let verifier = Oidc::new(&config)?;
+    let verifier = Oidc::new(&config);
     verifier.prefetch().await?;
     Authorizer::new(verifier, config.shared).await
 }
