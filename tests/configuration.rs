@@ -97,9 +97,11 @@ fn each_function_reads_only_what_it_declares() {
             authorizer_core::metrics::Metrics::from_env(env, function).unwrap();
         })
     };
-    let reads: [(&str, BTreeSet<String>); 7] = [
+    let issuers = r#"[{"issuer": "https://tenant.example.com/", "audiences": ["api"]}]"#;
+    let reads: [(&str, BTreeSet<String>); 9] = [
         ("authorizer-hs256", metrics("authorizer-hs256")),
         ("authorizer-cognito", metrics("authorizer-cognito")),
+        ("authorizer-oidc", metrics("authorizer-oidc")),
         (
             "authorizer-hs256",
             names_read(&secret, |env| {
@@ -116,6 +118,12 @@ fn each_function_reads_only_what_it_declares() {
             "authorizer-cognito",
             names_read(&pool, |env| {
                 authorizer_cognito::Config::from_env(env).unwrap();
+            }),
+        ),
+        (
+            "authorizer-oidc",
+            names_read(&[("OIDC_ISSUERS", issuers)], |env| {
+                authorizer_oidc::Config::from_env(env).unwrap();
             }),
         ),
         (

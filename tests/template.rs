@@ -17,8 +17,11 @@ use testkit::template::{Deployment, as_list, references, run, text, tool};
 
 const COGNITO: &str = "authorizer-cognito";
 const HS256: &str = "authorizer-hs256";
+const OIDC: &str = "authorizer-oidc";
 const NOOP_CORS: &str = "noop-cors";
-const BINARIES: [&str; 3] = [COGNITO, HS256, NOOP_CORS];
+const BINARIES: [&str; 4] = [COGNITO, HS256, OIDC, NOOP_CORS];
+/// What `OidcIssuers` is set to with `Authorizer=oidc`.
+const ISSUERS: &str = r#"[{"issuer": "https://petstore.eu.auth0.com/", "audiences": ["https://petstore.example/api"]}]"#;
 /// The logical id of the HTTP API's stand-in backend, an inline function.
 const PETS_HTTP: &str = "PetsHttpFunction";
 
@@ -72,26 +75,34 @@ fn sam_validate_and_cfn_lint_accept_every_template() {
 // ---------------------------------------------------------------------------------------------
 // The expanded template
 
+/// Each value of the `Authorizer` parameter, the function it names, and the parameters choosing
+/// it takes (`Authorizer=oidc` requires `OidcIssuers`).
+const AUTHORIZERS: [(&str, &str); 3] = [("cognito", COGNITO), ("hs256", HS256), ("oidc", OIDC)];
+
+/// The parameters choosing `authorizer`, then `extra`.
+fn choosing<'a>(authorizer: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![("Authorizer", authorizer)];
+    if authorizer == "oidc" {
+        params.push(("OidcIssuers", ISSUERS));
+    }
+    params.extend_from_slice(extra);
+    params
+}
+
 #[test]
 fn the_chosen_authorizer_guards_get_and_post_for_each_architecture() {
-    for authorizer in ["cognito", "hs256"] {
+    for (authorizer, guard) in AUTHORIZERS {
         for arch in ["arm64", "x86_64"] {
-            let d = Deployment::expand(&[("Authorizer", authorizer), ("Architecture", arch)]);
-            let guard = if authorizer == "cognito" {
-                COGNITO
-            } else {
-                HS256
-            };
+            let d = Deployment::expand(&choosing(authorizer, &[("Architecture", arch)]));
             let case = format!("Authorizer={authorizer} Architecture={arch}");
             check_api(&d, guard, "300", &case);
             check_functions(&d, arch, &case);
         }
     }
     // The result TTL follows its parameter, for each value it may take.
-    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
+    for (authorizer, guard) in AUTHORIZERS {
         for ttl in ["0", "60", "900", "3600"] {
-            let d =
-                Deployment::expand(&[("Authorizer", authorizer), ("AuthorizerTtlSeconds", ttl)]);
+            let d = Deployment::expand(&choosing(authorizer, &[("AuthorizerTtlSeconds", ttl)]));
             let case = format!("Authorizer={authorizer} AuthorizerTtlSeconds={ttl}");
             check_api(&d, guard, ttl, &case);
         }
@@ -103,7 +114,7 @@ fn switching_the_authorizer_redeploys_the_stage() {
     // CloudFormation creates a new API Gateway deployment only under a new logical id, which SAM
     // derives from the API definition: the definition must change with the parameter.
     let deployment_id = |authorizer| {
-        let d = Deployment::expand(&[("Authorizer", authorizer)]);
+        let d = Deployment::expand(&choosing(authorizer, &[]));
         let deployments = d.of_type("AWS::ApiGateway::Deployment");
         assert_eq!(deployments.len(), 1);
         let stages = d.of_type("AWS::ApiGateway::Stage");
@@ -116,6 +127,8 @@ fn switching_the_authorizer_redeploys_the_stage() {
         deployments[0].0.clone()
     };
     assert_ne!(deployment_id("cognito"), deployment_id("hs256"));
+    assert_ne!(deployment_id("oidc"), deployment_id("cognito"));
+    assert_ne!(deployment_id("oidc"), deployment_id("hs256"));
 }
 
 /// The REST API's routes (OpenAPI path, method) other than preflights, and the status of their mocks.
@@ -286,7 +299,7 @@ fn check_functions(d: &Deployment, arch: &str, case: &str) {
     assert_eq!(
         built,
         BTreeSet::from(BINARIES),
-        "{case}: three Rust functions"
+        "{case}: four Rust functions"
     );
     for (id, function) in functions {
         let p = &function["Properties"];
@@ -385,6 +398,7 @@ fn environments_hold_only_what_the_binaries_read() {
     for overrides in [
         vec![],
         vec![("Authorizer", "hs256")],
+        choosing("oidc", &[]),
         vec![
             ("AccessRules", r#"{"*": ["GET /pets"]}"#),
             ("JwtIssuer", "https://issuer.example"),
@@ -440,6 +454,8 @@ fn environments_hold_only_what_the_binaries_read() {
             (HS256, "ACCESS_RULES", "AccessRules"),
             (HS256, "JWT_ISSUER", "JwtIssuer"),
             (HS256, "JWT_AUDIENCE", "JwtAudience"),
+            (OIDC, "ACCESS_RULES", "AccessRules"),
+            (OIDC, "OIDC_ISSUERS", "OidcIssuers"),
         ] {
             let given = &d.params[param];
             let set = d.environment(binary).get(var).cloned();
@@ -687,7 +703,7 @@ fn the_token_validation_expression_lets_through_every_token_the_authorizers_acce
         .unwrap()
         .clone();
     let mut accepted = Vec::new();
-    for function in [HS256, COGNITO] {
+    for function in [HS256, COGNITO, OIDC] {
         for event in testkit::events::sample_events(function) {
             let event_json: Value = serde_json::from_str(&event.json).unwrap();
             if let Some(token) = event_json["authorizationToken"].as_str()
@@ -758,14 +774,13 @@ fn the_secret_arn_parameter_takes_complete_arns_only() {
 
 #[test]
 fn the_http_api_is_guarded_by_the_chosen_authorizer_and_caches_per_route() {
-    for (authorizer, guard) in [("cognito", COGNITO), ("hs256", HS256)] {
+    for (authorizer, guard) in AUTHORIZERS {
         for response in ["simple", "iam"] {
             for ttl in ["0", "300"] {
-                let d = Deployment::expand(&[
-                    ("Authorizer", authorizer),
-                    ("HttpApiResponse", response),
-                    ("AuthorizerTtlSeconds", ttl),
-                ]);
+                let d = Deployment::expand(&choosing(
+                    authorizer,
+                    &[("HttpApiResponse", response), ("AuthorizerTtlSeconds", ttl)],
+                ));
                 let case = format!("Authorizer={authorizer} HttpApiResponse={response} TTL={ttl}");
                 check_http_api(&d, guard, response, ttl, &case);
                 assert_eq!(unsafe_http_caches(&d), Vec::<String>::new(), "{case}");
@@ -1050,7 +1065,7 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
             .get("x-amazon-apigateway-api-key-source")
             .is_none()
     );
-    for binary in [COGNITO, HS256] {
+    for (_, binary) in AUTHORIZERS {
         assert!(
             !off.environment(binary)
                 .contains_key("USAGE_PLAN_KEYS_SECRET_ARN")
@@ -1155,7 +1170,7 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
 
     // Both authorizers read it; only their roles may, by IAM and by the secret's own policy.
     let mut role_arns = Vec::new();
-    for binary in [COGNITO, HS256] {
+    for (_, binary) in AUTHORIZERS {
         assert_eq!(
             d.environment(binary)["USAGE_PLAN_KEYS_SECRET_ARN"],
             json!({"Ref": "UsagePlanKeys"}),
@@ -1199,7 +1214,7 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
         .collect();
     assert_eq!(
         readers.len(),
-        2,
+        AUTHORIZERS.len(),
         "no other role reads the mapping: {readers:?}"
     );
 
@@ -1211,7 +1226,7 @@ fn usage_plans_take_their_keys_from_the_authorizer() {
             .iter()
             .all(|(id, _)| *id == "Hs256AuthorizerJwtSecret")
     );
-    for binary in [COGNITO, HS256] {
+    for (_, binary) in AUTHORIZERS {
         assert!(
             !http
                 .environment(binary)
@@ -1326,9 +1341,15 @@ fn each_standalone_template_deploys_one_authorizer() {
         ("UserPoolId", "eu-west-1_AbCdEf123"),
         ("AppClientIds", "client1,client2"),
     ];
+    let oidc = [(
+        "OidcIssuers",
+        r#"[{"issuer": "https://tenant.example.com/", "audiences": ["api"]}]"#,
+    )];
+    let fetches = &["Fault", "KeySetFetchFailures"][..];
     for (binary, required, alarms) in [
         (HS256, &[][..], &["Fault"][..]),
-        (COGNITO, &cognito[..], &["Fault", "KeySetFetchFailures"][..]),
+        (COGNITO, &cognito[..], fetches),
+        (OIDC, &oidc[..], fetches),
     ] {
         let path = root().join(format!("templates/{binary}.yaml"));
         let raw: Value = serde_json::from_slice(
@@ -1453,7 +1474,7 @@ fn each_standalone_template_deploys_one_authorizer() {
 #[test]
 fn the_pet_store_nests_the_standalone_authorizers() {
     let raw = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-    for binary in [COGNITO, HS256] {
+    for (_, binary) in AUTHORIZERS {
         assert!(
             !raw.contains(&format!("Binary: {binary}")),
             "the pet store defines {binary} itself"
@@ -1468,10 +1489,9 @@ fn the_pet_store_nests_the_standalone_authorizers() {
         .collect();
     assert_eq!(
         stacks,
-        BTreeSet::from([
-            "templates/authorizer-cognito.yaml".to_owned(),
-            "templates/authorizer-hs256.yaml".to_owned()
-        ])
+        AUTHORIZERS
+            .map(|(_, binary)| format!("templates/{binary}.yaml"))
+            .into()
     );
 }
 
@@ -1492,13 +1512,8 @@ fn build_and_deploy_read_the_same_parameters() {
         .stdout,
     )
     .unwrap();
-    let global = config["default"]["global"]["parameters"]["parameter_overrides"]
-        .as_str()
-        .unwrap();
-    assert!(
-        global.split(' ').any(|p| p.starts_with("Architecture=")),
-        "{global}"
-    );
+    let global = &config["default"]["global"]["parameters"]["parameter_overrides"];
+    assert!(global.get("Architecture").is_some(), "{global}");
     for command in ["build", "deploy"] {
         assert!(
             config["default"][command]["parameters"]

@@ -1,11 +1,11 @@
 //! The Cognito authorizer's settings: every variable it reads, declared once in [`VARIABLES`].
 
-use std::time::Duration;
+use std::path::PathBuf;
 
 use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, Partition, logging, metrics, secrets};
 
-use crate::cache::CachePolicy;
+use authorizer_jwks::cache::{self, CachePolicy};
 
 authorizer_core::variables! {
     /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`],
@@ -23,21 +23,20 @@ authorizer_core::variables! {
         /// another key-set URL: a private endpoint, a local stand-in, or `file://<path>`
         JWKS_URL = Derived("the pool's `…/.well-known/jwks.json`");
 
-        /// at most one key-set fetch per this interval, failed fetches included; 1 to 3600
-        JWKS_MIN_REFETCH_SECONDS = Value("10");
-
-        /// keys older than this (default 6 h) are refreshed on use; the old ones keep serving if the
-        /// refresh fails; 1 to 604800
-        JWKS_MAX_AGE_SECONDS = Value("21600");
+        /// the path of a key set shipped with the function (in its package, or a layer's
+        /// `/opt/…`) that fills the key cache at cold start without a fetch: a function without
+        /// internet access then serves, and `JWKS_URL` is fetched only for a key it lacks
+        JWKS_FILE = Off;
     }
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 5] = [
+pub const VARIABLES: [&[Var]; 6] = [
     logging::VARIABLES,
     metrics::VARIABLES,
     config::SHARED,
     OWN,
+    cache::VARIABLES,
     secrets::VARIABLES,
 ];
 
@@ -45,6 +44,7 @@ pub const VARIABLES: [&[Var]; 5] = [
 /// `cognito:username`, access tokens in `username`.
 const PRESET: Preset = Preset {
     groups_claim: "cognito:groups",
+    scope_claims: &["scope"],
     username_claims: &["cognito:username", "username"],
 };
 
@@ -74,6 +74,8 @@ pub struct Config {
     pub token_use: TokenUse,
     /// `JWKS_URL`, or the pool's own key-set URL; `file://` reads a local key set.
     pub jwks_url: String,
+    /// `JWKS_FILE`: a key set shipped with the function, read at cold start instead of a fetch.
+    pub jwks_file: Option<PathBuf>,
     /// `JWKS_MIN_REFETCH_SECONDS` (default 10 s) and `JWKS_MAX_AGE_SECONDS` (default 6 h).
     pub cache: CachePolicy,
 }
@@ -110,16 +112,8 @@ impl Config {
                     .ok_or_else(|| "must be an https://, http:// or file:// URL".to_owned())
             })?
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuers[0]));
-        let seconds = |var: &Var, max: u64| -> Result<Duration, InitError> {
-            let seconds = env
-                .seconds(var, 1..=max)?
-                .expect("the cache settings have defaults");
-            Ok(Duration::from_secs(seconds))
-        };
-        let cache = CachePolicy {
-            min_refetch_interval: seconds(&JWKS_MIN_REFETCH_SECONDS, 3600)?,
-            max_age: seconds(&JWKS_MAX_AGE_SECONDS, 7 * 86_400)?,
-        };
+        let jwks_file = env.get(&JWKS_FILE).map(PathBuf::from);
+        let cache = CachePolicy::from_env(env)?;
         Ok(Config {
             shared,
             user_pool_id,
@@ -127,6 +121,7 @@ impl Config {
             app_client_ids,
             token_use,
             jwks_url,
+            jwks_file,
             cache,
         })
     }
@@ -157,6 +152,7 @@ fn issuers(region: &str, user_pool_id: &str) -> [String; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn config(vars: &[(&'static str, &'static str)]) -> Result<Config, InitError> {
         let pool = [
@@ -188,7 +184,10 @@ mod tests {
                 max_age: Duration::from_secs(6 * 3600),
             }
         );
-        assert_eq!(config.shared.claim_names.groups, "cognito:groups");
+        assert_eq!(
+            config.shared.claim_names.groups,
+            [authorizer_core::ClaimPath::name("cognito:groups")]
+        );
     }
 
     #[test]

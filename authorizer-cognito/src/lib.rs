@@ -1,26 +1,27 @@
 //! The Cognito authorizer: Amazon Cognito user-pool tokens, ID and access, verified with RS256
 //! against the pool's key set.
 //!
-//! [`config`] declares and reads the settings once at cold start; [`keyset`] fetches and filters
-//! the pool's keys within strict limits and [`cache`] keeps them across invocations; [`Cognito`]
-//! is the [`Verifier`] the shared [`Authorizer`] calls. The checks every issuer shares, access
+//! [`config`] declares and reads the settings once at cold start; `authorizer_jwks` fetches and
+//! filters the pool's keys within strict limits and keeps them across invocations; [`Cognito`] is
+//! the [`Verifier`] the shared [`Authorizer`] calls. The checks every issuer shares, access
 //! rules, answers and errors are `authorizer_core`'s.
 
 #![warn(missing_docs)]
 
-pub mod cache;
 pub mod config;
-pub mod keyset;
 
 use authorizer_core::config::Env;
 use authorizer_core::{AuthError, Authorizer, InitError, Rejection, VerifiedClaims, Verifier, jwt};
 use jsonwebtoken::{Algorithm, Validation, decode_header};
 use serde_json::Value;
 
-use crate::cache::KeyCache;
-use crate::keyset::{FetchLimits, KeySetSource};
+use authorizer_jwks::cache::KeyCache;
+use authorizer_jwks::keyset::{FetchLimits, KeySetSource};
 
 pub use crate::config::{Config, TokenUse};
+
+/// Cognito signs with RS256 only.
+const RS256: [Algorithm; 1] = [Algorithm::RS256];
 
 /// Verifies Cognito tokens against the pool's cached keys: the signature, the issuer, the kind of
 /// token and the app client it was issued to.
@@ -33,18 +34,13 @@ pub struct Cognito {
 }
 
 impl Cognito {
-    /// Builds the verifier and its HTTP client; the keys are fetched by [`Cognito::prefetch`].
+    /// Builds the verifier; the keys are had by [`Cognito::prefetch`].
     pub fn new(config: &Config) -> Result<Self, InitError> {
         let mut validation = config.shared.validation(Algorithm::RS256);
         validation.set_issuer(&config.issuers);
         validation.set_required_spec_claims(&["exp", "iss"]);
         let source =
-            KeySetSource::new(config.jwks_url.clone(), FetchLimits::default()).map_err(|e| {
-                InitError::Unavailable {
-                    var: config::JWKS_URL.name,
-                    reason: e.to_string(),
-                }
-            })?;
+            KeySetSource::from_url(config.jwks_url.clone(), FetchLimits::default(), &RS256);
         Ok(Cognito {
             keys: KeyCache::new(source, config.cache),
             validation,
@@ -53,9 +49,20 @@ impl Cognito {
         })
     }
 
-    /// Fetches the key set at cold start (a failure is logged and retried on demand).
-    pub async fn prefetch(&self) {
-        self.keys.prefetch().await;
+    /// Fills the key cache at cold start: from `JWKS_FILE` when set (a file that cannot be read
+    /// or holds no usable key stops the function), else by fetching the key set (a failure is
+    /// logged and retried on demand).
+    pub async fn prefetch(&self, config: &Config) -> Result<(), InitError> {
+        match &config.jwks_file {
+            Some(path) => self.keys.preload(path).map_err(|e| InitError::Unavailable {
+                var: config::JWKS_FILE.name,
+                reason: e.to_string(),
+            }),
+            None => {
+                self.keys.prefetch().await;
+                Ok(())
+            }
+        }
     }
 
     /// The key cache, for tests and benchmarks that count fetches.
@@ -93,7 +100,7 @@ impl Verifier for Cognito {
         }
         let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
         let key = self.keys.key(&kid).await?;
-        let claims = jwt::decode(token, &key, &self.validation)?;
+        let claims = jwt::decode(token, key.decoding_key(), &self.validation)?;
         self.check_use_and_client(&claims)?;
         Ok(claims)
     }
@@ -103,7 +110,7 @@ impl Verifier for Cognito {
 pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Cognito>, InitError> {
     let config = Config::from_env(env)?;
     let verifier = Cognito::new(&config)?;
-    verifier.prefetch().await;
+    verifier.prefetch(&config).await?;
     Authorizer::new(verifier, config.shared).await
 }
 
@@ -120,8 +127,9 @@ mod tests {
             ("APP_CLIENT_IDS", "c1,c2"),
             ("JWKS_URL", &url),
         ]);
-        let cognito = Cognito::new(&Config::from_env(&Env::new(&lookup)).unwrap()).unwrap();
-        runtime.block_on(cognito.prefetch());
+        let config = Config::from_env(&Env::new(&lookup)).unwrap();
+        let cognito = Cognito::new(&config).unwrap();
+        runtime.block_on(cognito.prefetch(&config)).unwrap();
         cognito
     }
 

@@ -21,7 +21,7 @@ use crate::error::AuthError;
 use crate::error::InitError;
 use crate::event::AuthorizerRequest;
 use crate::metrics::{self, Outcome};
-use crate::principal::Principal;
+use crate::principal::{ClaimNames, Principal};
 
 /// Checks a token's signature and its issuer's own claims. Implementations must not log the token.
 pub trait Verifier {
@@ -29,6 +29,14 @@ pub trait Verifier {
     /// returns its claims, or why it is refused (or why it cannot be decided).
     fn verify(&self, token: &str)
     -> impl Future<Output = Result<VerifiedClaims, AuthError>> + Send;
+
+    /// Where the principal is read from in `claims`, which [`Verifier::verify`] returned: the
+    /// shared settings' `names` (the default), unless the verifier knows better — an authorizer
+    /// trusting several issuers reads each one's groups and scopes where that issuer puts them.
+    fn claim_names<'a>(&'a self, claims: &VerifiedClaims, names: &'a ClaimNames) -> &'a ClaimNames {
+        let _ = claims;
+        names
+    }
 }
 
 /// An authorizer: a verifier and the shared settings, both built once at cold start.
@@ -90,7 +98,8 @@ impl<V: Verifier + Sync> Authorizer<V> {
             settings.leeway_seconds,
             settings.max_age_seconds,
         )?;
-        let principal = Principal::from_claims(claims, &settings.claim_names)?;
+        let names = self.verifier.claim_names(&claims, &settings.claim_names);
+        let principal = Principal::from_claims(claims, names)?;
         let grants = settings.rules.grants_for(&principal);
         let (decision, answer) = Answer::new(
             request.shape.answer_shape(settings.http_api_response),

@@ -17,7 +17,7 @@ use jsonwebtoken::{Algorithm, Validation};
 
 use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
 use crate::error::InitError;
-use crate::principal::ClaimNames;
+use crate::principal::{ClaimNames, ClaimPath};
 use crate::rules::{AccessRules, PET_STORE_RULES};
 use crate::secrets::SecretsManager;
 
@@ -198,7 +198,7 @@ crate::variables! {
 
         /// the claim listing the caller's groups: a JSON array of strings, or one string separated
         /// by spaces or commas
-        GROUPS_CLAIM = Derived("`groups` (HS256), `cognito:groups` (Cognito)");
+        GROUPS_CLAIM = Derived("`groups` (HS256, OIDC), `cognito:groups` (Cognito)");
 
         /// how HTTP API events of payload format 2.0 are answered: `simple` (`{"isAuthorized": …}`,
         /// for authorizers with simple responses enabled) or `iam` (an IAM policy, as for REST); see
@@ -225,6 +225,8 @@ const MAX_LEEWAY_SECONDS: u64 = 300;
 pub struct Preset {
     /// Their `GROUPS_CLAIM` when it is unset.
     pub groups_claim: &'static str,
+    /// The claims listing the caller's scopes, in order.
+    pub scope_claims: &'static [&'static str],
     /// Where the username is read from, tried in order.
     pub username_claims: &'static [&'static str],
 }
@@ -291,9 +293,15 @@ impl Settings {
                 .map(|arn| SecretsManager::from_env(&USAGE_PLAN_KEYS_SECRET_ARN, arn, env))
                 .transpose()?,
             claim_names: ClaimNames {
-                groups: env
-                    .get(&GROUPS_CLAIM)
-                    .unwrap_or_else(|| preset.groups_claim.to_owned()),
+                groups: vec![ClaimPath::name(
+                    &env.get(&GROUPS_CLAIM)
+                        .unwrap_or_else(|| preset.groups_claim.to_owned()),
+                )],
+                scopes: preset
+                    .scope_claims
+                    .iter()
+                    .map(|name| ClaimPath::name(name))
+                    .collect(),
                 username: preset.username_claims,
             },
         })
@@ -322,6 +330,7 @@ mod tests {
 
     const PRESET: Preset = Preset {
         groups_claim: "groups",
+        scope_claims: &["scope"],
         username_claims: &["username"],
     };
 
@@ -343,7 +352,7 @@ mod tests {
         assert_eq!(settings.rules, AccessRules::default());
         assert_eq!(settings.leeway_seconds, 30);
         assert_eq!(settings.max_age_seconds, None);
-        assert_eq!(settings.claim_names.groups, "groups");
+        assert_eq!(settings.claim_names.groups, [ClaimPath::name("groups")]);
         assert_eq!(settings.http_api_response, HttpApiResponse::Simple);
     }
 
@@ -362,7 +371,7 @@ mod tests {
         assert_eq!(settings.http_api_response, HttpApiResponse::Iam);
         assert_eq!(settings.leeway_seconds, 0);
         assert_eq!(settings.max_age_seconds, Some(3600));
-        assert_eq!(settings.claim_names.groups, "roles");
+        assert_eq!(settings.claim_names.groups, [ClaimPath::name("roles")]);
         assert_ne!(settings.rules, AccessRules::default());
     }
 

@@ -42,5 +42,5 @@ pub use claims::VerifiedClaims;
 pub use config::{Env, Settings, Var};
 pub use error::{AuthError, Fault, InitError, Rejection};
 pub use event::MAX_TOKEN_BYTES;
-pub use principal::{ClaimNames, Principal};
+pub use principal::{ClaimNames, ClaimPath, Principal};
 pub use rules::AccessRules;

@@ -35,7 +35,7 @@ crate::variables! {
         POWERTOOLS_METRICS_NAMESPACE = Value("LambdaAuthorizers");
 
         /// the value of the metrics' `service` dimension
-        POWERTOOLS_SERVICE_NAME = Derived("the function's name: `authorizer-hs256`, `authorizer-cognito`");
+        POWERTOOLS_SERVICE_NAME = Derived("the function's name: `authorizer-hs256`, `authorizer-cognito`, `authorizer-oidc`");
     }
 }
 

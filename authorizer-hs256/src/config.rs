@@ -40,6 +40,7 @@ pub const VARIABLES: [&[Var]; 5] = [
 /// Custom tokens name their groups `groups`, and their user `username` or `preferred_username`.
 const PRESET: Preset = Preset {
     groups_claim: "groups",
+    scope_claims: &["scope"],
     username_claims: &["username", "preferred_username"],
 };
 

@@ -1,9 +1,10 @@
-//! Both authorizers built in-process exactly as their `main`s build them (`authorizer_from_env`),
+//! The authorizers built in-process exactly as their `main`s build them (`authorizer_from_env`),
 //! for the benchmarks and the fuzz targets: nothing here needs a network or a runtime.
 
 use authorizer_cognito::Cognito;
 use authorizer_core::{Authorizer, Env};
 use authorizer_hs256::Hs256;
+use authorizer_oidc::Oidc;
 use futures_util::FutureExt as _;
 
 use crate::env::lookup;
@@ -33,4 +34,25 @@ pub fn cognito(pool: &str, client: &str) -> Authorizer<Cognito> {
         .now_or_never()
         .expect("reading a file:// key set never waits")
         .expect("a valid Cognito configuration")
+}
+
+/// The OpenID Connect authorizer trusting two issuers, `{base}/rs256` signing with RS256 (the test
+/// key [`Key::Ours`], kid `ours-key`) and `{base}/es256` with ES256 ([`Key::Ec`], kid
+/// `ours-ec-key`), both for `audience`, their key sets shipped as files (`jwks_file`): a cold
+/// start without a fetch, after which every request finds its key in the cache.
+pub fn oidc(base: &str, audience: &str) -> Authorizer<Oidc> {
+    let issuer = |name: &str, key: Key| {
+        serde_json::json!({
+            "issuer": format!("{base}/{name}"), "audiences": [audience],
+            "algorithms": [format!("{:?}", key.algorithm())],
+            "jwks_uri": format!("{base}/{name}/jwks"),
+            "jwks_file": key_set_file(&[key]),
+        })
+    };
+    let issuers = serde_json::json!([issuer("rs256", Key::Ours), issuer("es256", Key::Ec)]);
+    let env = lookup(&[("OIDC_ISSUERS", &issuers.to_string())]);
+    authorizer_oidc::authorizer_from_env(&Env::new(&env))
+        .now_or_never()
+        .expect("shipped key sets need no wait")
+        .expect("a valid OpenID Connect configuration")
 }

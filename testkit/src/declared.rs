@@ -4,9 +4,10 @@
 use authorizer_core::Var;
 
 /// Every function of the kit, with its declaration in the groups the README documents.
-pub const FUNCTIONS: [(&str, &[&[Var]]); 3] = [
+pub const FUNCTIONS: [(&str, &[&[Var]]); 4] = [
     ("authorizer-hs256", &authorizer_hs256::config::VARIABLES),
     ("authorizer-cognito", &authorizer_cognito::config::VARIABLES),
+    ("authorizer-oidc", &authorizer_oidc::config::VARIABLES),
     ("noop-cors", &noop_cors::VARIABLES),
 ];
 

@@ -1,20 +1,25 @@
-//! The RSA test keys of `testkit/keys/` and key sets (JWKS documents) made of them.
+//! The test keys of `testkit/keys/` and key sets (JWKS documents) made of them.
 //!
-//! `ours` plays the user pool's signing key, `stranger` someone else's. They are compiled in, so
+//! `ours` plays the user pool's signing key, `stranger` someone else's; `ec` and `ed` sign for
+//! issuers using ES256 and EdDSA. They are compiled in, so
 //! that a test, a benchmark or a fuzz target needs no path to find them. They protect nothing.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{Algorithm, EncodingKey};
 
-/// One of the two test key pairs.
+/// One of the test key pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     /// The pool's key: tokens it signs are genuine (its JWK's `kid` is `ours-key`).
     Ours,
     /// Someone else's key, for forgeries and rotations (its JWK's `kid` is `stranger-key`).
     Stranger,
+    /// A P-256 key for ES256 (its JWK's `kid` is `ours-ec-key`).
+    Ec,
+    /// An Ed25519 key for EdDSA (its JWK's `kid` is `ours-ed-key`).
+    Ed,
 }
 
 impl Key {
@@ -23,7 +28,20 @@ impl Key {
         match self {
             Key::Ours => include_bytes!("../keys/ours.pem"),
             Key::Stranger => include_bytes!("../keys/stranger.pem"),
+            Key::Ec => include_bytes!("../keys/ec.pem"),
+            Key::Ed => include_bytes!("../keys/ed.pem"),
         }
+    }
+
+    /// Where the private key's PEM file is, for tools that read it (the OpenID Provider).
+    pub fn pem_path(self) -> PathBuf {
+        let name = match self {
+            Key::Ours => "ours",
+            Key::Stranger => "stranger",
+            Key::Ec => "ec",
+            Key::Ed => "ed",
+        };
+        crate::paths::root().join(format!("testkit/keys/{name}.pem"))
     }
 
     /// The public key as a JWK (JSON text), as a key set lists it.
@@ -31,12 +49,28 @@ impl Key {
         match self {
             Key::Ours => include_str!("../keys/ours.jwk.json"),
             Key::Stranger => include_str!("../keys/stranger.jwk.json"),
+            Key::Ec => include_str!("../keys/ec.jwk.json"),
+            Key::Ed => include_str!("../keys/ed.jwk.json"),
+        }
+    }
+
+    /// The algorithm its JWK names: what it signs with.
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            Key::Ours | Key::Stranger => Algorithm::RS256,
+            Key::Ec => Algorithm::ES256,
+            Key::Ed => Algorithm::EdDSA,
         }
     }
 
     /// The private key, ready to sign with.
     pub fn encoding_key(self) -> EncodingKey {
-        EncodingKey::from_rsa_pem(self.pem()).expect("the test keys are valid PEM")
+        match self {
+            Key::Ours | Key::Stranger => EncodingKey::from_rsa_pem(self.pem()),
+            Key::Ec => EncodingKey::from_ec_pem(self.pem()),
+            Key::Ed => EncodingKey::from_ed_pem(self.pem()),
+        }
+        .expect("the test keys are valid PEM")
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`function`]: a release binary run the way Lambda runs it, behind that Runtime API;
 //! - [`keyserver`]: a key-set (JWKS) endpoint whose faults the test chooses;
 //! - [`moto`]: moto's server, a local Secrets Manager and Cognito;
+//! - [`oidc_provider`]: OpenID Providers (oidc-provider, on Node.js) with their real tokens;
 //! - [`logs`]: what a function's logs must never hold;
 //! - [`emf`]: what CloudWatch's embedded metric format asks of a metric line, and what it extracts;
 //! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
@@ -34,6 +35,7 @@ pub mod keys;
 pub mod keyserver;
 pub mod logs;
 pub mod moto;
+pub mod oidc_provider;
 pub mod paths;
 pub mod reply;
 pub mod runtime_api;

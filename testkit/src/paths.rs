@@ -60,10 +60,13 @@ pub fn demo_env(package: &str) -> Vec<(String, String)> {
         .take_while(|line| !line.starts_with('['))
         .filter_map(|line| {
             let (key, value) = line.split_once(" = ")?;
-            Some((
-                key.trim().to_owned(),
-                value.trim().trim_matches('"').to_owned(),
-            ))
+            // A basic string ("…") or a literal one ('…', for JSON values), without escapes.
+            let value = value.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|quote| value.strip_prefix(*quote)?.strip_suffix(*quote))
+                .unwrap_or(value);
+            Some((key.trim().to_owned(), unquoted.to_owned()))
         })
         .collect()
 }

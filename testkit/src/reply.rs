@@ -51,7 +51,11 @@ pub fn outcome(reply: &Reply) -> String {
                 statements
                     .iter()
                     .filter(|s| s["Effect"] == effect)
-                    .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+                    // IAM takes one resource as a string, or a list of them.
+                    .flat_map(|s| match &s["Resource"] {
+                        Value::String(one) => vec![Value::String(one.clone())],
+                        many => many.as_array().cloned().unwrap_or_default(),
+                    })
                     .map(|arn| method_and_path(arn.as_str().unwrap_or_default()))
                     .collect()
             };

@@ -26,6 +26,14 @@ pub fn rs256(key: Key, kid: &str, claims: &Value) -> String {
     encode(&header, claims, &key.encoding_key()).expect("RSA signing does not fail")
 }
 
+/// `claims` signed with the test key `key` by its own algorithm (RS256, ES256 or EdDSA), its
+/// header naming the key id `kid`.
+pub fn signed(key: Key, kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(key.algorithm());
+    header.kid = Some(kid.to_owned());
+    encode(&header, claims, &key.encoding_key()).expect("signing with a test key does not fail")
+}
+
 /// `value`'s JSON text in base64url without padding: one part of a hand-made token.
 pub fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())

@@ -1,11 +1,16 @@
-//! Both authorizers' request path: verification alone, and the whole handler (event JSON in,
+//! The authorizers' request path: verification alone, and the whole handler (event JSON in,
 //! response JSON out), as `main` builds them, for a REST API's TOKEN event (`handler`) and an
 //! HTTP API's event of payload format 2.0 answered simply (`handler_http_v2`).
 //!
-//! Both are built by [`testkit::authorizers`]; Cognito's key set is served from a `file://` URL
-//! and fetched once, as at cold start, so what is measured is the per-request work with a warm key
-//! cache. Nothing here waits (HS256 never does, Cognito not with its keys cached), so
-//! `now_or_never` completes each call without a runtime.
+//! They are built by [`testkit::authorizers`]; Cognito's key set is served from a `file://` URL
+//! and fetched once, as at cold start, and the OpenID Connect issuers' key sets are shipped files,
+//! so what is measured is the per-request work with a warm key cache. Nothing here waits (HS256
+//! never does, the others not with their keys cached), so `now_or_never` completes each call
+//! without a runtime.
+//!
+//! `floor/rsa2048_verify` and `floor/p256_verify` are the signature checks alone (jsonwebtoken's
+//! `crypto::verify` of the same tokens with the same keys): what no authorizer can go below, to
+//! which the `oidc_rs256` and `oidc_es256` handlers are compared.
 
 use std::hint::black_box;
 
@@ -17,7 +22,7 @@ use serde_json::json;
 use testkit::authorizers;
 use testkit::events::{http_event, token_event};
 use testkit::keys::Key;
-use testkit::tokens::{hs, now, rs256};
+use testkit::tokens::{hs, now, rs256, signed};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 const SECRET: &str = "benchmark-secret-of-at-least-32-bytes!";
@@ -45,6 +50,31 @@ fn cognito_token() -> String {
         "scope": "aws.cognito.signin.user.admin", "iat": now(), "exp": now() + 86_400,
     });
     rs256(Key::Ours, "ours-key", &claims)
+}
+
+const OIDC_BASE: &str = "https://idp.example.com";
+const OIDC_AUDIENCE: &str = "https://petstore.example/api";
+
+/// Alice's access token from the OpenID Connect issuer `{OIDC_BASE}/{issuer}`, signed with `key`.
+fn oidc_token(issuer: &str, key: Key, kid: &str) -> String {
+    let claims = json!({
+        "sub": "auth0|a11ce", "groups": ["admin"], "iss": format!("{OIDC_BASE}/{issuer}"),
+        "aud": [OIDC_AUDIENCE, "https://idp.example.com/userinfo"], "scope": "openid pets:write",
+        "azp": "petstore-web", "iat": now(), "exp": now() + 86_400,
+    });
+    signed(key, kid, &claims)
+}
+
+/// `floor/<name>`: the signature of `token` checked alone, with `key`'s public key.
+fn bench_floor(c: &mut Criterion, name: &str, token: &str, key: Key, algorithm: Algorithm) {
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(key.jwk()).unwrap();
+    let public = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    let (message, signature) = token.rsplit_once('.').unwrap();
+    let verify = || {
+        jsonwebtoken::crypto::verify(black_box(signature), message.as_bytes(), &public, algorithm)
+    };
+    assert!(verify().unwrap(), "{name}: the signature must verify");
+    c.bench_function(&format!("floor/{name}"), |b| b.iter(verify));
 }
 
 /// The TOKEN event of Alice calling `POST /pets` with `token`.
@@ -93,6 +123,24 @@ fn bench(c: &mut Criterion) {
     bench_paths(c, "cognito", &cognito, &cognito_token());
     // Every request above found its key in the cache.
     assert_eq!(cognito.verifier.key_cache().fetch_count(), 1);
+
+    let oidc = authorizers::oidc(OIDC_BASE, OIDC_AUDIENCE);
+    let (rs, es) = (
+        oidc_token("rs256", Key::Ours, "ours-key"),
+        oidc_token("es256", Key::Ec, "ours-ec-key"),
+    );
+    bench_floor(c, "rsa2048_verify", &rs, Key::Ours, Algorithm::RS256);
+    bench_floor(c, "p256_verify", &es, Key::Ec, Algorithm::ES256);
+    bench_paths(c, "oidc_rs256", &oidc, &rs);
+    bench_paths(c, "oidc_es256", &oidc, &es);
+    for issuer in ["rs256", "es256"] {
+        let cache = oidc.verifier.key_cache(&format!("{OIDC_BASE}/{issuer}"));
+        assert_eq!(
+            cache.unwrap().fetch_count(),
+            0,
+            "shipped keys need no fetch"
+        );
+    }
 
     // What a deployment adds: the JSON log line, formatted but written nowhere. (Metrics are not
     // installed until below, so every benchmark above writes no metric line.)

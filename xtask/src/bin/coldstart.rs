@@ -1,8 +1,10 @@
 //! Times the release binaries, and their Node counterparts, the way Lambda runs them.
 //!
 //! `cargo run --release -p xtask --bin coldstart -- [--runs N] [--invocations M]
-//! [--bin-dir DIR] [--no-node] [--only NAME]`; `scripts/bench` runs it with the first two,
-//! `scripts/bench-profiles` with `--bin-dir`. For each function, behind a loopback Runtime API
+//! [--bin-dir DIR] [--no-node] [--only NAME] [--peer PATH]`; `scripts/bench` runs it with the
+//! first two (and `--peer` when given a peer's binary), `scripts/bench-profiles` with `--bin-dir`.
+//! `--peer` times the closest Rust alternative to authorizer-oidc, lmammino/oidc-authorizer, built
+//! from its own source, side by side with ours on the same loopback key-set fetch. For each function, behind a loopback Runtime API
 //! ([`testkit::runtime_api`]):
 //! - cold start: the time from spawning the process (one event already queued) to its answer
 //!   having been read, over N fresh processes;
@@ -64,6 +66,7 @@ fn main() {
         bin_dir,
         node: with_node,
         only,
+        peer,
     } = options();
     let binary = |function: &str| match &bin_dir {
         Some(dir) => dir.join(function),
@@ -102,6 +105,22 @@ fn main() {
         warm: true,
     };
     let cognito_event = "admin-access-token-post";
+    // authorizer-oidc's demo tenant (RS256), its key set shipped (`jwks_file`) or over loopback.
+    let oidc = demo_env("authorizer-oidc");
+    let tenant_jwks =
+        std::fs::read_to_string(root().join("events/authorizer-oidc/demo-keys/tenant.jwks.json"))
+            .unwrap();
+    let tenant_keys = KeyServer::start(Behaviour::Serve(tenant_jwks));
+    let tenant = "https://tenant.example.com/";
+    let audience = "https://petstore.example/api";
+    let oidc_over_http = owned(&[(
+        "OIDC_ISSUERS",
+        &serde_json::json!([{"issuer": tenant, "audiences": [audience],
+                             "jwks_uri": tenant_keys.url(),
+                             "groups_claims": ["https://petstore.example/roles"]}])
+        .to_string(),
+    )]);
+    let oidc_event = "admin-access-token-post";
     let mut subjects = vec![
         rust(
             "authorizer-hs256",
@@ -137,8 +156,42 @@ fn main() {
                 cognito_event,
             )
         },
+        rust(
+            "authorizer-oidc, key set from jwks_file",
+            "authorizer-oidc",
+            oidc.clone(),
+            oidc_event,
+        ),
+        Subject {
+            warm: false,
+            ..rust(
+                "authorizer-oidc, key set over loopback HTTP",
+                "authorizer-oidc",
+                oidc_over_http,
+                oidc_event,
+            )
+        },
         rust("noop-cors", "noop-cors", Vec::new(), "preflight"),
     ];
+    if let Some(peer) = peer {
+        // The peer allows `*` (every method: "? /" in our words), and reads its settings from
+        // its own variables; it fetches its key set on the first request.
+        let mut event = sample_event("authorizer-oidc", oidc_event);
+        event.expected = "200 allows ? /".to_owned();
+        subjects.push(Subject {
+            name: PEER.to_owned(),
+            program: peer,
+            args: Vec::new(),
+            env: owned(&[
+                ("JWKS_URI", tenant_keys.url()),
+                ("ACCEPTED_ISSUERS", tenant),
+                ("ACCEPTED_AUDIENCES", audience),
+                ("ACCEPTED_ALGORITHMS", "RS256"),
+            ]),
+            event,
+            warm: true,
+        });
+    }
     if with_node && !root().join("bench/node_modules").exists() {
         eprintln!("bench/node_modules is missing (run `npm ci` in bench/): Node is left out");
     } else if with_node {
@@ -212,7 +265,12 @@ struct Options {
     node: bool,
     /// `--only NAME`: time only the functions whose name starts with NAME (for profiling one).
     only: Option<String>,
+    /// `--peer PATH`: also time lmammino/oidc-authorizer's binary at PATH.
+    peer: Option<PathBuf>,
 }
+
+/// The peer's name in the report.
+const PEER: &str = "lmammino/oidc-authorizer (peer), key set over loopback HTTP";
 
 fn options() -> Options {
     let mut options = Options {
@@ -221,6 +279,7 @@ fn options() -> Options {
         bin_dir: None,
         node: true,
         only: None,
+        peer: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -231,6 +290,7 @@ fn options() -> Options {
             "--bin-dir" => options.bin_dir = Some(args.next().unwrap_or_else(|| usage()).into()),
             "--no-node" => options.node = false,
             "--only" => options.only = Some(args.next().unwrap_or_else(|| usage())),
+            "--peer" => options.peer = Some(args.next().unwrap_or_else(|| usage()).into()),
             _ => usage(),
         }
     }
@@ -239,7 +299,8 @@ fn options() -> Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: coldstart [--runs N] [--invocations M] [--bin-dir DIR] [--no-node] [--only NAME]"
+        "usage: coldstart [--runs N] [--invocations M] [--bin-dir DIR] [--no-node] [--only NAME] \
+         [--peer PATH]"
     );
     std::process::exit(2);
 }
@@ -408,6 +469,18 @@ fn report(measured: &[Measured], runs: usize, invocations: usize, extras: &Extra
             ms(fetch),
             ms(cold(http).saturating_sub(fetch)),
             ms(cold(file))
+        );
+    }
+    if let (Some(ours), Some(peer)) = (
+        find("authorizer-oidc, key set over loopback HTTP"),
+        find(PEER),
+    ) {
+        let _ = writeln!(
+            out,
+            "- On the same loopback key-set fetch, authorizer-oidc starts in {} ms and \
+             lmammino/oidc-authorizer in {} ms (medians).",
+            ms(cold(ours)),
+            ms(cold(peer))
         );
     }
     let _ = writeln!(

@@ -17,7 +17,12 @@ use testkit::paths::root;
 use testkit::reply::{Reply, outcome};
 
 /// Functions in the order the tour shows them; those without events yet are skipped.
-const FUNCTIONS: [&str; 3] = ["authorizer-hs256", "authorizer-cognito", "noop-cors"];
+const FUNCTIONS: [&str; 4] = [
+    "authorizer-hs256",
+    "authorizer-cognito",
+    "authorizer-oidc",
+    "noop-cors",
+];
 
 fn main() -> ExitCode {
     let mut watches: Vec<(Vec<(String, String)>, Watch)> = Vec::new();

@@ -1,0 +1,354 @@
+//! The OpenID Connect authorizer: the tokens of any OpenID Connect issuer — Auth0, Okta, Entra ID,
+//! Keycloak, Google, Cognito… —, several at once, each verified against its own key set.
+//!
+//! [`config`] declares and reads the settings once at cold start, the trusted issuers among
+//! them; `authorizer_jwks` finds each issuer's key set (through its discovery document, or where
+//! it is configured), fetches it within strict limits, or reads it from a file shipped with the
+//! function, and keeps it across invocations; [`Oidc`] is the [`Verifier`] the shared
+//! [`Authorizer`] calls. The checks every issuer shares, access rules, answers and errors are
+//! `authorizer_core`'s.
+
+#![warn(missing_docs)]
+
+pub mod config;
+
+use std::collections::HashMap;
+
+use authorizer_core::config::Env;
+use authorizer_core::{
+    AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier, jwt,
+};
+use authorizer_jwks::cache::KeyCache;
+use authorizer_jwks::keyset::{FetchLimits, HttpClient, KeySetSource};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, Validation, decode_header};
+use serde::Deserialize;
+
+pub use crate::config::{Config, Issuer};
+
+/// Verifies the tokens of the configured issuers: the issuer is chosen by the token's `iss`, and
+/// everything else — keys, algorithms, audiences, claim names — is that issuer's alone.
+#[derive(Debug)]
+pub struct Oidc {
+    issuers: HashMap<String, IssuerVerifier>,
+}
+
+/// One issuer's keys and checks.
+#[derive(Debug)]
+struct IssuerVerifier {
+    keys: KeyCache,
+    /// One validation per accepted algorithm: `jsonwebtoken` requires every algorithm of a
+    /// validation to be of the key's family.
+    validations: Vec<(Algorithm, Validation)>,
+    claim_names: ClaimNames,
+    jwks_file: Option<std::path::PathBuf>,
+}
+
+impl Oidc {
+    /// Builds the verifier and the HTTP client every issuer shares (built on its first fetch,
+    /// trusting the system's root certificates unless every key set is on loopback `http://`);
+    /// the keys are had by [`Oidc::prefetch`].
+    pub fn new(config: &Config) -> Self {
+        let limits = FetchLimits::default();
+        // Discovery may name an https:// key set whatever the issuer's scheme.
+        let https = config.issuers.iter().any(|issuer| {
+            issuer
+                .jwks_uri
+                .as_ref()
+                .is_none_or(|uri| uri.starts_with("https://"))
+        });
+        let client = HttpClient::new(&limits, https);
+        let issuers = config
+            .issuers
+            .iter()
+            .map(|issuer| {
+                let verifier = IssuerVerifier::new(issuer, config, client.clone(), &limits);
+                (issuer.issuer.clone(), verifier)
+            })
+            .collect();
+        Oidc { issuers }
+    }
+
+    /// Fills each issuer's key cache at cold start, every issuer at once: from its `jwks_file`
+    /// when it has one (no network), else by reading its discovery document (unless `jwks_uri`
+    /// is set) and fetching its key set. A file that cannot be read, or a discovery document that
+    /// cannot be had or names another issuer, stops the function, naming the issuer; a key set
+    /// that cannot be fetched is logged and fetched again on demand, as for Cognito.
+    pub async fn prefetch(&self) -> Result<(), InitError> {
+        futures_util::future::try_join_all(self.issuers.iter().map(|(name, issuer)| async move {
+            let keys = &issuer.keys;
+            if let Some(path) = &issuer.jwks_file {
+                return keys
+                    .preload(path)
+                    .map_err(|e| config::unavailable(name, format!("jwks_file: {e}")));
+            }
+            keys.source()
+                .discover()
+                .await
+                .map_err(|e| config::unavailable(name, e))?;
+            keys.prefetch().await;
+            Ok(())
+        }))
+        .await
+        .map(|_| ())
+    }
+
+    /// The key cache of `issuer`, for tests and benchmarks that count fetches.
+    pub fn key_cache(&self, issuer: &str) -> Option<&KeyCache> {
+        self.issuers.get(issuer).map(|issuer| &issuer.keys)
+    }
+}
+
+impl IssuerVerifier {
+    fn new(issuer: &Issuer, config: &Config, client: HttpClient, limits: &FetchLimits) -> Self {
+        let source = match &issuer.jwks_uri {
+            Some(uri) => {
+                KeySetSource::http(uri.clone(), client, limits.clone(), &issuer.algorithms)
+            }
+            None => KeySetSource::discovery(
+                issuer.issuer.clone(),
+                client,
+                limits.clone(),
+                &issuer.algorithms,
+            ),
+        };
+        let validations = issuer
+            .algorithms
+            .iter()
+            .map(|algorithm| {
+                let mut validation = config.shared.validation(*algorithm);
+                validation.set_issuer(&[&issuer.issuer]);
+                validation.set_audience(&issuer.audiences);
+                validation.validate_aud = true;
+                validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+                (*algorithm, validation)
+            })
+            .collect();
+        IssuerVerifier {
+            keys: KeyCache::new(source, config.cache),
+            validations,
+            claim_names: issuer.claim_names.clone(),
+            jwks_file: issuer.jwks_file.clone(),
+        }
+    }
+}
+
+/// The one claim read before the signature is checked, and only to choose the issuer.
+#[derive(Deserialize)]
+struct Unverified<'a> {
+    #[serde(borrow)]
+    iss: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The `iss` of `token`'s payload, unverified.
+fn unverified_issuer(token: &str) -> Result<String, Rejection> {
+    let payload = token.split('.').nth(1).ok_or(Rejection::MalformedToken)?;
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| Rejection::MalformedToken)?;
+    let claims: Unverified =
+        serde_json::from_slice(&json).map_err(|_| Rejection::MalformedToken)?;
+    claims
+        .iss
+        .map(|iss| iss.into_owned())
+        .ok_or(Rejection::MissingClaim("iss"))
+}
+
+impl Verifier for Oidc {
+    async fn verify(&self, token: &str) -> Result<VerifiedClaims, AuthError> {
+        // The header and the payload's `iss` are read before the signature is checked only to
+        // choose the issuer and its key; an issuer that is not configured costs no fetch, and
+        // `jku`, `x5u`, `jwk` and `x5c` are never followed.
+        let header = decode_header(token).map_err(|e| jwt::rejection(e.kind()))?;
+        let issuer = self
+            .issuers
+            .get(&unverified_issuer(token)?)
+            .ok_or(Rejection::WrongIssuer)?;
+        let (_, validation) = issuer
+            .validations
+            .iter()
+            .find(|(algorithm, _)| *algorithm == header.alg)
+            .ok_or(Rejection::WrongAlgorithm)?;
+        let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
+        let key = issuer.keys.key(&kid).await?;
+        if !key.accepts(header.alg) {
+            return Err(Rejection::WrongAlgorithm.into());
+        }
+        Ok(jwt::decode(token, key.decoding_key(), validation)?)
+    }
+
+    fn claim_names<'a>(&'a self, claims: &VerifiedClaims, names: &'a ClaimNames) -> &'a ClaimNames {
+        claims
+            .get("iss")
+            .and_then(|iss| iss.as_str())
+            .and_then(|iss| self.issuers.get(iss))
+            .map_or(names, |issuer| &issuer.claim_names)
+    }
+}
+
+/// Everything cold start does: read the configuration, build the verifier and have each issuer's
+/// keys.
+pub async fn authorizer_from_env(env: &Env<'_>) -> Result<Authorizer<Oidc>, InitError> {
+    let config = Config::from_env(env)?;
+    let verifier = Oidc::new(&config);
+    verifier.prefetch().await?;
+    Authorizer::new(verifier, config.shared).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt as _;
+    use serde_json::{Value, json};
+    use testkit::keys::Key;
+    use testkit::tokens::{now, signed};
+
+    const A: &str = "https://a.example.com/";
+    const B: &str = "https://b.example.com/realms/pets";
+
+    /// A key set file publishing `key` under `kid`, of its own: tests running at once never read
+    /// a file another is writing.
+    fn key_file(key: Key, kid: &str) -> String {
+        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut jwk: Value = serde_json::from_str(key.jwk()).unwrap();
+        jwk["kid"] = json!(kid);
+        let path = std::env::temp_dir().join(format!(
+            "oidc-{}-{n}-{kid}-{key:?}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, json!({"keys": [jwk]}).to_string()).unwrap();
+        path.display().to_string()
+    }
+
+    /// Issuer A signs RS256 (and may ES256), issuer B ES256; both use the kid `shared`. Their key
+    /// sets are shipped files; their URLs refuse connections, so any fetch would fail.
+    fn oidc() -> Authorizer<Oidc> {
+        let issuers = json!([
+            {"issuer": A, "audiences": ["api-a"], "algorithms": ["RS256", "ES256"],
+             "jwks_uri": "http://127.0.0.1:9/a", "jwks_file": key_file(Key::Ours, "shared"),
+             "groups_claims": ["https://a.example.com/roles"], "scope_claims": ["permissions"]},
+            {"issuer": B, "audiences": ["api-b"], "algorithms": ["ES256"],
+             "jwks_uri": "http://127.0.0.1:9/b", "jwks_file": key_file(Key::Ec, "shared"),
+             "groups_claims": [["realm_access", "roles"]]},
+        ])
+        .to_string();
+        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", &issuers)]);
+        authorizer_from_env(&Env::new(&lookup))
+            .now_or_never()
+            .expect("shipped key sets need no wait")
+            .unwrap()
+    }
+
+    fn claims(iss: &str, aud: &str) -> Value {
+        json!({"sub": "bob", "iss": iss, "aud": [aud, "other"], "exp": now() + 600,
+               "https://a.example.com/roles": ["admin"], "permissions": ["pets:read"],
+               "realm_access": {"roles": ["vet"]}})
+    }
+
+    fn verify(oidc: &Authorizer<Oidc>, token: &str) -> Result<VerifiedClaims, AuthError> {
+        oidc.verifier.verify(token).now_or_never().unwrap()
+    }
+
+    fn refused(oidc: &Authorizer<Oidc>, token: &str) -> Rejection {
+        match verify(oidc, token) {
+            Err(AuthError::Rejected(rejection)) => rejection,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_issuer_verifies_its_own_tokens_with_its_own_keys() {
+        let oidc = oidc();
+        let a = verify(&oidc, &signed(Key::Ours, "shared", &claims(A, "api-a"))).unwrap();
+        let b = verify(&oidc, &signed(Key::Ec, "shared", &claims(B, "api-b"))).unwrap();
+        let names = &oidc.settings.claim_names;
+        let principal = |claims: VerifiedClaims| {
+            let names = oidc.verifier.claim_names(&claims, names).clone();
+            authorizer_core::Principal::from_claims(claims, &names).unwrap()
+        };
+        let (a, b) = (principal(a), principal(b));
+        assert_eq!(
+            (a.groups, a.scopes),
+            (vec!["admin".to_owned()], vec!["pets:read".to_owned()])
+        );
+        assert_eq!(b.groups, ["vet"]);
+        for issuer in [A, B] {
+            assert_eq!(oidc.verifier.key_cache(issuer).unwrap().fetch_count(), 0);
+        }
+    }
+
+    #[test]
+    fn an_issuers_key_never_verifies_the_other_issuers_tokens() {
+        let oidc = oidc();
+        // B's key, under the kid both use, with A's issuer: A's `shared` is its RSA key.
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ec, "shared", &claims(A, "api-a"))),
+            Rejection::WrongAlgorithm
+        );
+        // A's key with B's issuer: B accepts ES256 only.
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ours, "shared", &claims(B, "api-b"))),
+            Rejection::WrongAlgorithm
+        );
+        // One issuer's token for the other's audience.
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ours, "shared", &claims(A, "api-b"))),
+            Rejection::WrongAudience
+        );
+    }
+
+    #[test]
+    fn an_unknown_issuer_is_refused_without_a_fetch() {
+        let oidc = oidc();
+        let mut claims = claims("https://mallory.example/", "api-a");
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ours, "shared", &claims)),
+            Rejection::WrongIssuer
+        );
+        claims.as_object_mut().unwrap().remove("iss");
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ours, "shared", &claims)),
+            Rejection::MissingClaim("iss")
+        );
+        assert_eq!(
+            refused(&oidc, "e30.bm90IGpzb24.x"),
+            Rejection::MalformedToken
+        );
+        for issuer in [A, B] {
+            assert_eq!(oidc.verifier.key_cache(issuer).unwrap().fetch_count(), 0);
+        }
+    }
+
+    #[test]
+    fn exp_sub_and_aud_are_required() {
+        let oidc = oidc();
+        for (claim, rejection) in [
+            ("exp", Rejection::MissingClaim("exp")),
+            ("sub", Rejection::MissingClaim("sub")),
+            ("aud", Rejection::MissingClaim("aud")),
+        ] {
+            let mut claims = claims(A, "api-a");
+            claims.as_object_mut().unwrap().remove(claim);
+            assert_eq!(
+                refused(&oidc, &signed(Key::Ours, "shared", &claims)),
+                rejection
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_fetched_is_a_fault() {
+        let oidc = oidc();
+        let token = signed(Key::Ours, "rotated", &claims(A, "api-a"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(matches!(
+            runtime.block_on(oidc.verifier.verify(&token)),
+            Err(AuthError::Fault(_))
+        ));
+    }
+}
