@@ -480,9 +480,16 @@ fn reads_the_secret_from_secrets_manager_at_cold_start() {
         "200 allows GET /pets, POST /pets"
     );
 
+    // A secret that cannot be read stops the function, and counts as a fault, so that the fault
+    // alarm sees a function that cannot start.
     let missing = arn.replace("petstore/jwt", "petstore/nothing");
     let mut function = Function::start(&binary, &moto.secret_env("JWT_SECRET_ARN", &missing));
-    function.assert_init_fails_naming("JWT_SECRET_ARN", Duration::from_secs(10));
+    let logs = function.assert_init_fails_naming("JWT_SECRET_ARN", Duration::from_secs(10));
+    assert_eq!(
+        outcomes(&logs, "authorizer-hs256"),
+        [("Fault".to_owned(), "init_dependency_unavailable".to_owned())],
+        "{logs}"
+    );
 }
 
 #[test]

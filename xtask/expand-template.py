@@ -9,8 +9,8 @@ minus AWS: the template is read with SAM CLI's own YAML loader, local `CodeUri`s
 `s3://bucket/value` (SamTemplateValidator._replace_local_codeuri, reused as is), and
 samtranslator's Translator runs with a boto3 Session that only carries a region (it never calls
 AWS) and, instead of IAM's ListPolicies, samtranslator's bundled managed-policy map.
-`Name=Value` arguments override template parameters, as `sam deploy --parameter-overrides` does;
-parameters not given keep their defaults. The result is CloudFormation: conditions and parameters
+`Name=Value` arguments override template parameters, as `sam deploy --parameter-overrides` does,
+and must match the parameter's `AllowedPattern`; parameters not given keep their defaults. The result is CloudFormation: conditions and parameters
 that SAM does not resolve itself are left for CloudFormation (and the tests) to evaluate.
 
 Exit status 0 with the expanded template on stdout; 1 with SAM's error messages on stderr.
@@ -19,6 +19,7 @@ Exit status 0 with the expanded template on stdout; 1 with SAM's error messages 
 import argparse
 import json
 import os
+import re
 import sys
 
 from boto3.session import Session
@@ -66,6 +67,11 @@ def main():
     unknown = sorted(set(overrides) - set(template.get("Parameters", {})))
     if unknown:
         raise SystemExit(f"expand-template: no such parameter: {', '.join(unknown)}")
+    # What CloudFormation checks of a value it is given (a parent stack's included).
+    for name, value in overrides.items():
+        pattern = template["Parameters"][name].get("AllowedPattern")
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            raise SystemExit(f"expand-template: {name}={value!r} does not match {pattern}")
 
     policies = BundledManagedPolicies(args.region)
     validator = SamTemplateValidator(

@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 use crate::answer::{Answer, Decision};
 use crate::api_keys::ApiKeys;
 use crate::claims::VerifiedClaims;
-use crate::config::Settings;
+use crate::config::{Env, Settings};
 use crate::config::{USAGE_PLAN_KEYS_SECRET_ARN, invalid};
 use crate::error::AuthError;
 use crate::error::InitError;
@@ -116,6 +116,33 @@ impl<V: Verifier + Sync> Authorizer<V> {
             "authorized"
         );
         Ok((decision, answer))
+    }
+
+    /// The cold start and the life of every authorizer function: installs the metrics of
+    /// `function` (its package name), awaits `cold_start` (its `authorizer_from_env`), then serves
+    /// until the process ends. A failed cold start is logged with its reason and counted as a
+    /// `Fault` (reason `init_…`, so that the fault alarm sees a function that cannot start), and
+    /// stops the function: Lambda reports it, and API Gateway answers 500.
+    pub async fn start(
+        function: &'static str,
+        env: &Env<'_>,
+        cold_start: impl Future<Output = Result<Self, InitError>>,
+    ) -> Result<(), Error>
+    where
+        V: Send + 'static,
+    {
+        let started = async {
+            metrics::init(env, function)?;
+            cold_start.await
+        };
+        match started.await {
+            Ok(authorizer) => authorizer.run().await,
+            Err(failure) => {
+                error!(reason = failure.code(), error = %failure, "init failed");
+                metrics::answered(Outcome::InitFailed(&failure));
+                Err(failure.into())
+            }
+        }
     }
 
     /// Serves authorizer events from the Lambda Runtime API until the process ends.

@@ -185,6 +185,17 @@ pub enum InitError {
     },
 }
 
+impl InitError {
+    /// A stable code for logs and alarms: what kind of cold-start failure it is.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InitError::Missing { .. } => "init_setting_missing",
+            InitError::Invalid { .. } => "init_setting_invalid",
+            InitError::Unavailable { .. } => "init_dependency_unavailable",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

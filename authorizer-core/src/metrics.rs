@@ -57,6 +57,9 @@ pub enum Outcome<'a> {
     Unauthorized(&'a Rejection),
     /// No answer could be decided (500).
     Fault(&'a Fault),
+    /// The function could not start, so every request gets a 500 until it can: counted once, as
+    /// a `Fault`, at the cold start that failed.
+    InitFailed(&'a InitError),
 }
 
 impl Outcome<'_> {
@@ -66,7 +69,7 @@ impl Outcome<'_> {
             Outcome::Allowed => "Allowed",
             Outcome::Denied => "Denied",
             Outcome::Unauthorized(_) => "Unauthorized",
-            Outcome::Fault(_) => "Fault",
+            Outcome::Fault(_) | Outcome::InitFailed(_) => "Fault",
         }
     }
 
@@ -77,6 +80,7 @@ impl Outcome<'_> {
             Outcome::Denied => "no_grant",
             Outcome::Unauthorized(rejection) => rejection.code(),
             Outcome::Fault(fault) => fault.code(),
+            Outcome::InitFailed(error) => error.code(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The caller a verified token describes, read from its claims.
 //!
-//! Both authorizers verify differently but describe the caller the same way, so the access rules and
+//! The authorizers verify differently but describe the caller the same way, so the access rules and
 //! the policy never look at raw claims. Claims whose type is wrong are a reason to refuse the token,
 //! not to guess: a `groups` claim that is a number must not silently mean "no groups" in one place and
 //! something else in another.

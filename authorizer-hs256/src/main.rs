@@ -1,16 +1,11 @@
 use authorizer_core::config::{Env, process_env};
-use authorizer_core::{logging, metrics};
+use authorizer_core::{Authorizer, logging};
 use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let env = Env::new(&process_env);
     logging::init(&env);
-    let authorizer = async {
-        metrics::init(&env, env!("CARGO_PKG_NAME"))?;
-        authorizer_hs256::authorizer_from_env(&env).await
-    }
-    .await
-    .inspect_err(|error| tracing::error!(%error, "init failed"))?;
-    authorizer.run().await
+    let cold_start = authorizer_hs256::authorizer_from_env(&env);
+    Authorizer::start(env!("CARGO_PKG_NAME"), &env, cold_start).await
 }

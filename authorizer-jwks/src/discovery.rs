@@ -18,26 +18,30 @@ pub fn document_url(issuer: &str) -> String {
     )
 }
 
-/// Whether `url` may be trusted for an issuer, a discovery document or a key set: `https://`,
-/// or `http://` to a loopback address (local stand-ins and tests), nothing else.
+/// Whether `url` may be trusted for an issuer, a discovery document or a key set: `https://` with
+/// a host, or `http://` to a loopback address (local stand-ins and tests), and never with user
+/// information, which could make a loopback-looking URL name another host
+/// (`http://127.0.0.1:80@evil.example/`). The URL is parsed as reqwest will fetch it.
 pub fn is_secure_url(url: &str) -> bool {
-    if url.starts_with("https://") && url.len() > "https://".len() {
-        return true;
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return false;
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    match parsed.scheme() {
+        "https" => !host.is_empty(),
+        "http" => {
+            host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
 }
 
 #[derive(Deserialize)]
@@ -113,6 +117,10 @@ mod tests {
             "https://",
             "ftp://127.0.0.1/",
             "file:///etc/jwks.json",
+            "http://127.0.0.1:80@evil.example/jwks",
+            "http://[::1]@evil.example/",
+            "http://localhost@evil.example/",
+            "https://user:pass@idp.example.com/",
         ] {
             assert!(!is_secure_url(url), "{url}");
         }

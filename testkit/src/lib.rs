@@ -21,7 +21,7 @@
 //! - [`logs`]: what a function's logs must never hold;
 //! - [`emf`]: what CloudWatch's embedded metric format asks of a metric line, and what it extracts;
 //! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
-//! - [`authorizers`]: both authorizers built in-process, for benchmarks and fuzz targets.
+//! - [`authorizers`]: the authorizers built in-process, for benchmarks and fuzz targets.
 #![warn(missing_docs)]
 
 pub mod authorizers;

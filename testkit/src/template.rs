@@ -117,6 +117,15 @@ impl Deployment {
         for (name, value) in &given {
             params.insert(name.clone(), text(value));
         }
+        // CloudFormation refuses a stack (a nested one included) that leaves a parameter without
+        // a default unset.
+        for name in expanded["Parameters"].as_object().unwrap().keys() {
+            assert!(
+                params.contains_key(name),
+                "{}: the parameter {name} has no default and no value",
+                template.display()
+            );
+        }
         for (name, value) in &params {
             if let Some(allowed) = expanded["Parameters"][name]["AllowedValues"].as_array() {
                 // CloudFormation compares as text: `30` is among `[7, 30]`.

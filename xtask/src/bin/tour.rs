@@ -149,7 +149,16 @@ impl Watch {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let settings: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // Credentials are named, never shown, even moto's dummy ones.
+        let settings: Vec<String> = env
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN" => {
+                    format!("{k}=…")
+                }
+                _ => format!("{k}={v}"),
+            })
+            .collect();
         println!(
             "cargo lambda watch is serving on 127.0.0.1:{port} {}(log: {log_name})",
             if settings.is_empty() {
