@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use authorizer_core::config::{self, Env, Preset, Settings, Var, invalid};
-use authorizer_core::{InitError, Partition, logging, metrics, secrets};
+use authorizer_core::config::{Env, Preset, Settings, Var, invalid};
+use authorizer_core::{InitError, Partition};
 
 use authorizer_jwks::cache::{self, CachePolicy};
 
 authorizer_core::variables! {
-    /// The Cognito authorizer's own variables, beside [`logging::VARIABLES`],
-    /// [`metrics::VARIABLES`] and [`config::SHARED`].
+    /// The Cognito authorizer's own variables, beside the groups every key-fetching function reads
+    /// ([`cache::function_variables`]).
     OWN {
         /// `<region>_<id>`; the issuer and the key-set URL follow from it
         USER_POOL_ID = Required;
@@ -31,14 +31,7 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 6] = [
-    logging::VARIABLES,
-    metrics::VARIABLES,
-    config::SHARED,
-    OWN,
-    cache::VARIABLES,
-    secrets::VARIABLES,
-];
+pub const VARIABLES: [&[Var]; 6] = cache::function_variables(OWN);
 
 /// Cognito lists a user's groups in `cognito:groups`; ID tokens name the user in
 /// `cognito:username`, access tokens in `username`.

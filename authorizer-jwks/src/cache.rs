@@ -31,6 +31,20 @@ authorizer_core::variables! {
     }
 }
 
+/// Every variable a function that fetches keys reads, in the groups the README documents: the
+/// logs', the metrics', the shared settings, its `own`, the key cache's and Secrets Manager's.
+pub const fn function_variables(own: &'static [Var]) -> [&'static [Var]; 6] {
+    use authorizer_core::{config, logging, metrics, secrets};
+    [
+        logging::VARIABLES,
+        metrics::VARIABLES,
+        config::SHARED,
+        own,
+        VARIABLES,
+        secrets::VARIABLES,
+    ]
+}
+
 /// How often keys may be fetched, and how long they are trusted without a refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachePolicy {

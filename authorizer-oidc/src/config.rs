@@ -4,16 +4,16 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use authorizer_core::config::{self, Env, Preset, Settings, Var};
-use authorizer_core::{ClaimNames, ClaimPath, InitError, logging, metrics, secrets};
+use authorizer_core::config::{Env, Preset, Settings, Var};
+use authorizer_core::{ClaimNames, ClaimPath, InitError};
 use authorizer_jwks::cache::{self, CachePolicy};
 use authorizer_jwks::discovery::is_secure_url;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 authorizer_core::variables! {
-    /// The OpenID Connect authorizer's own variables, beside [`logging::VARIABLES`],
-    /// [`metrics::VARIABLES`], [`config::SHARED`], the key cache's and [`secrets::VARIABLES`].
+    /// The OpenID Connect authorizer's own variables, beside the groups every key-fetching
+    /// function reads ([`cache::function_variables`]).
     OWN {
         /// a JSON array of the trusted issuers, one object each (`issuer`, `audiences`, and
         /// optionally `algorithms`, `jwks_uri`, `jwks_file`, `groups_claims`, `scope_claims`): see
@@ -23,14 +23,7 @@ authorizer_core::variables! {
 }
 
 /// Every variable the function reads, in the groups the README documents.
-pub const VARIABLES: [&[Var]; 6] = [
-    logging::VARIABLES,
-    metrics::VARIABLES,
-    config::SHARED,
-    OWN,
-    cache::VARIABLES,
-    secrets::VARIABLES,
-];
+pub const VARIABLES: [&[Var]; 6] = cache::function_variables(OWN);
 
 /// OpenID Connect's own claims: `groups` unless an issuer says otherwise, scopes in `scope`
 /// (space-separated) or `scp` (Okta's array, Entra ID's string), the user's name in
