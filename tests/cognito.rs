@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 use testkit::env::{owned, with};
 use testkit::events::{in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass, peak_rss_kib};
-use testkit::keys::{Key, key_set};
+use testkit::keys::{Key, key_set, key_set_file};
 use testkit::keyserver::{Behaviour, KeyServer};
 use testkit::logs::{assert_logs_are_clean, key_set_fetches, outcomes};
 use testkit::paths::release_binary;
 use testkit::reply::{Reply, outcome};
-use testkit::tokens::{Parts, b64, forgeries, now, patched, rs256};
+use testkit::tokens::{Parts, b64, forgeries, now, patched, rs256, signed_yet_refused};
 
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
 const HTTP_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore02/$default";
@@ -212,6 +212,13 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         ),
     ];
     tokens.extend(forgeries(&valid, &good));
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("ours-key".into());
+    tokens.extend(signed_yet_refused(
+        &header,
+        &Key::Ours.encoding_key(),
+        &good,
+    ));
     function.assert_each_refused(
         tokens
             .iter()
@@ -231,6 +238,8 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         "wrong_client",
         "wrong_token_use",
         "expired",
+        "critical_extension",
+        "bad_claim",
     ] {
         assert!(logs.contains(reason), "no {reason} in the logs:\n{logs}");
     }
@@ -264,6 +273,43 @@ fn a_rotated_key_costs_exactly_one_refetch() {
         2,
         "the new kid is fetched once, then served from memory"
     );
+}
+
+#[test]
+fn a_shipped_key_set_serves_without_a_fetch_until_a_key_is_missing() {
+    let keys = KeyServer::start(Behaviour::Serve(key_set(&[Key::Ours, Key::Stranger])));
+    let shipped = key_set_file(&[Key::Ours]);
+    let shipped = shipped.to_str().unwrap();
+    let mut function = start(&keys, &[("JWKS_FILE", shipped)]);
+    for method in ["GET", "POST"] {
+        function.invoke(&event(&sign(&access("bob", &[])), method));
+    }
+    assert_eq!(
+        outcome(&function.invoke(&event(&sign(&access("alice", &["admin"])), "POST"))),
+        "200 allows GET /pets, POST /pets"
+    );
+    assert_eq!(keys.fetches(), 0, "the shipped keys need no fetch");
+    let rotated = rs256(Key::Stranger, "stranger-key", &access("bob", &[]));
+    for _ in 0..3 {
+        assert_eq!(
+            outcome(&function.invoke(&event(&rotated, "GET"))),
+            "200 allows GET /pets"
+        );
+    }
+    assert_eq!(keys.fetches(), 1, "a key the file lacks is fetched once");
+
+    let binary = release_binary("authorizer-cognito");
+    let useless = key_set_file(&[]);
+    for path in ["/no/such/jwks.json", useless.to_str().unwrap()] {
+        let env = owned(&[
+            ("USER_POOL_ID", POOL),
+            ("APP_CLIENT_IDS", CLIENT),
+            ("JWKS_URL", keys.url()),
+            ("JWKS_FILE", path),
+        ]);
+        Function::start(&binary, &env)
+            .assert_init_fails_naming("JWKS_FILE", Duration::from_secs(5));
+    }
 }
 
 #[test]
@@ -406,6 +452,14 @@ fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
                 ("USER_POOL_ID", POOL),
                 ("APP_CLIENT_IDS", CLIENT),
                 ("JWKS_URL", "ftp://x"),
+            ],
+            "JWKS_URL",
+        ),
+        (
+            vec![
+                ("USER_POOL_ID", POOL),
+                ("APP_CLIENT_IDS", CLIENT),
+                ("JWKS_URL", "http://keys.example.com/jwks.json"),
             ],
             "JWKS_URL",
         ),

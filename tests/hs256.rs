@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use testkit::env::{owned, with};
 use testkit::events::{http_event, in_every_shape, token_event};
@@ -11,7 +11,7 @@ use testkit::logs::{assert_logs_are_clean, outcomes};
 use testkit::moto::Moto;
 use testkit::paths::release_binary;
 use testkit::reply::{Reply, outcome};
-use testkit::tokens::{Parts, b64, forgeries, hs, now, patched};
+use testkit::tokens::{Parts, b64, forgeries, hs, now, patched, signed_yet_refused};
 
 const API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod";
 const HTTP_API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore02/$default";
@@ -290,6 +290,12 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         ("garbage", "%%%.&&&.***".to_owned()),
     ];
     tokens.extend(forgeries(&valid, &good));
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    tokens.extend(signed_yet_refused(
+        &Header::new(Algorithm::HS256),
+        &key,
+        &good,
+    ));
     function.assert_each_refused(
         tokens
             .iter()
@@ -360,6 +366,13 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         !function.logs().contains(SECRET),
         "the secret reached the logs"
     );
+    for reason in ["critical_extension", "bad_claim", "wrong_algorithm"] {
+        assert!(
+            function.logs().contains(reason),
+            "no {reason} in the logs:\n{}",
+            function.logs()
+        );
+    }
 }
 
 #[test]

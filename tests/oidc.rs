@@ -15,7 +15,7 @@ use testkit::moto::Moto;
 use testkit::oidc_provider::{IssuerSpec, OidcProvider};
 use testkit::paths::release_binary;
 use testkit::reply::outcome;
-use testkit::tokens::{Parts, b64, now, patched, signed};
+use testkit::tokens::{Parts, b64, now, patched, signed, signed_yet_refused};
 
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
 const HTTP_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore02/$default";
@@ -103,7 +103,7 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
     let confused =
         |secret: &[u8]| encode(&hs256, &promoted, &EncodingKey::from_secret(secret)).unwrap();
     let jwk: Value = serde_json::from_str(Key::Ours.jwk()).unwrap();
-    let tokens = vec![
+    let mut tokens = vec![
         (
             "one issuer's token for the other's audience",
             a.token("bob_access_other"),
@@ -206,6 +206,13 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         ),
         ("unknown kid", signed(Key::Stranger, "mallory", &claims_a)),
     ];
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("shared".into());
+    tokens.extend(signed_yet_refused(
+        &header,
+        &Key::Ours.encoding_key(),
+        &claims_a,
+    ));
     function.assert_each_refused(
         tokens
             .iter()
@@ -224,6 +231,8 @@ fn the_adversarial_set_fails_closed_and_the_function_keeps_serving() {
         "missing_claim",
         "expired",
         "unknown_kid",
+        "critical_extension",
+        "bad_claim",
     ] {
         assert!(logs.contains(reason), "no {reason} in the logs:\n{logs}");
     }

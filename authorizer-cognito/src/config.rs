@@ -6,6 +6,7 @@ use authorizer_core::config::{Env, Preset, Settings, Var, invalid};
 use authorizer_core::{InitError, Partition};
 
 use authorizer_jwks::cache::{self, CachePolicy};
+use authorizer_jwks::discovery::is_secure_url;
 
 authorizer_core::variables! {
     /// The Cognito authorizer's own variables, beside the groups every key-fetching function reads
@@ -20,7 +21,8 @@ authorizer_core::variables! {
         /// `id`, `access` or `any`: which kind of token is accepted (refresh tokens never are)
         TOKEN_USE = Value("any");
 
-        /// another key-set URL: a private endpoint, a local stand-in, or `file://<path>`
+        /// another key-set URL: a private `https://` endpoint, a local stand-in (`http://` on
+        /// loopback only), or `file://<path>`
         JWKS_URL = Derived("the pool's `…/.well-known/jwks.json`");
 
         /// the path of a key set shipped with the function (in its package, or a layer's
@@ -98,11 +100,12 @@ impl Config {
             .expect("TOKEN_USE has a default");
         let jwks_url = env
             .parse(&JWKS_URL, |url| {
-                ["https://", "http://", "file://"]
-                    .iter()
-                    .any(|scheme| url.starts_with(scheme))
+                // Plain http:// anywhere but on this machine would let the network hand us keys.
+                (url.starts_with("file://") || is_secure_url(url))
                     .then(|| url.to_owned())
-                    .ok_or_else(|| "must be an https://, http:// or file:// URL".to_owned())
+                    .ok_or_else(|| {
+                        "must be an https:// URL, http:// on loopback only, or file://".to_owned()
+                    })
             })?
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuers[0]));
         let jwks_file = env.get(&JWKS_FILE).map(PathBuf::from);
@@ -184,6 +187,19 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_http_key_set_is_trusted_on_loopback_only() {
+        for url in [
+            "http://127.0.0.1:9229/pool/.well-known/jwks.json",
+            "http://localhost:3000/jwks.json",
+            "http://[::1]:8080/jwks.json",
+            "https://keys.internal.example/jwks.json",
+            "file:///opt/jwks.json",
+        ] {
+            assert_eq!(config(&[("JWKS_URL", url)]).unwrap().jwks_url, url);
+        }
+    }
+
+    #[test]
     fn accepts_pool_ids_of_any_length() {
         let moto = "us-east-1_466068e42f1e464fb4075e40ed155387";
         assert_eq!(region_of(moto), Some("us-east-1"));
@@ -218,6 +234,9 @@ mod tests {
             ("TOKEN_USE", "refresh"),
             ("JWKS_URL", "jwks.json"),
             ("JWKS_URL", "ftp://x"),
+            ("JWKS_URL", "http://keys.example.com/jwks.json"),
+            ("JWKS_URL", "http://10.0.0.7/jwks.json"),
+            ("JWKS_URL", "http://127.0.0.1:80@keys.example.com/jwks.json"),
             ("JWKS_MIN_REFETCH_SECONDS", "0"),
             ("JWKS_MIN_REFETCH_SECONDS", "3601"),
             ("JWKS_MAX_AGE_SECONDS", "forever"),

@@ -11,8 +11,9 @@
 pub mod config;
 
 use authorizer_core::config::Env;
-use authorizer_core::{AuthError, Authorizer, InitError, Rejection, VerifiedClaims, Verifier, jwt};
-use jsonwebtoken::{Algorithm, Validation, decode_header};
+use authorizer_core::jwt::{self, Token};
+use authorizer_core::{AuthError, Authorizer, InitError, Rejection, VerifiedClaims, Verifier};
+use jsonwebtoken::{Algorithm, Validation};
 use serde_json::Value;
 
 use authorizer_jwks::cache::KeyCache;
@@ -91,15 +92,15 @@ impl Cognito {
 }
 
 impl Verifier for Cognito {
-    async fn verify(&self, token: &str) -> Result<VerifiedClaims, AuthError> {
-        // The header is read before the signature is checked only to pick the key; `jku`, `x5u`,
-        // `jwk` and `x5c` are never followed: keys come from the configured key set alone.
-        let header = decode_header(token).map_err(|e| jwt::rejection(e.kind()))?;
+    async fn verify(&self, token: &Token<'_>) -> Result<VerifiedClaims, AuthError> {
+        // The header is read before the signature is checked only to pick the key: keys come
+        // from the configured key set alone.
+        let header = token.header();
         if header.alg != Algorithm::RS256 {
             return Err(Rejection::WrongAlgorithm.into());
         }
-        let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
-        let key = self.keys.key(&kid).await?;
+        let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
+        let key = self.keys.key(kid, header.alg).await?;
         let claims = jwt::decode(token, key.decoding_key(), &self.validation)?;
         self.check_use_and_client(&claims)?;
         Ok(claims)
@@ -146,11 +147,12 @@ mod tests {
                 "token_use": "access", "client_id": "c1", "exp": testkit::tokens::now() + 600
             });
             let original = testkit::tokens::rs256(Key::Ours, "ours-key", &claims);
-            proptest::prop_assert!(runtime.block_on(cognito.verify(&original)).is_ok());
+            let verify = |token: &str| runtime.block_on(cognito.verify(&Token::parse(token)?));
+            proptest::prop_assert!(verify(&original).is_ok());
             let mutated = testkit::tokens::mutate(&original, position, replacement.chars().next().unwrap());
             proptest::prop_assume!(mutated.is_some());
             let mutated = mutated.unwrap();
-            proptest::prop_assert!(runtime.block_on(cognito.verify(&mutated)).is_err(), "{mutated}");
+            proptest::prop_assert!(verify(&mutated).is_err(), "{mutated}");
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The request path every authorizer shares, as one pipeline:
-//! event shape → verify → principal → grants → answer shape → one log line and one metric line.
+//! event shape → header → verify → principal → grants → answer shape → one log line and one
+//! metric line.
 //!
 //! Each authorizer only brings a [`Verifier`]: how to tell a good token from a bad one, against
 //! its own keys and its issuer's own claims. Everything after it — the checks every issuer shares,
@@ -20,15 +21,19 @@ use crate::config::{USAGE_PLAN_KEYS_SECRET_ARN, invalid};
 use crate::error::AuthError;
 use crate::error::InitError;
 use crate::event::AuthorizerRequest;
+use crate::jwt::Token;
 use crate::metrics::{self, Outcome};
 use crate::principal::{ClaimNames, Principal};
 
 /// Checks a token's signature and its issuer's own claims. Implementations must not log the token.
 pub trait Verifier {
-    /// Verifies `token` (already stripped of `Bearer`, at most [`crate::MAX_TOKEN_BYTES`]) and
-    /// returns its claims, or why it is refused (or why it cannot be decided).
-    fn verify(&self, token: &str)
-    -> impl Future<Output = Result<VerifiedClaims, AuthError>> + Send;
+    /// Verifies `token` (already stripped of `Bearer`, at most [`crate::MAX_TOKEN_BYTES`], its
+    /// header read and checked by [`Token::parse`]) and returns its claims, or why it is refused
+    /// (or why it cannot be decided).
+    fn verify(
+        &self,
+        token: &Token<'_>,
+    ) -> impl Future<Output = Result<VerifiedClaims, AuthError>> + Send;
 
     /// Where the principal is read from in `claims`, which [`Verifier::verify`] returned: the
     /// shared settings' `names` (the default), unless the verifier knows better — an authorizer
@@ -91,7 +96,8 @@ impl<V: Verifier + Sync> Authorizer<V> {
 
     async fn decide(&self, event: &str) -> Result<(Decision, Answer), AuthError> {
         let request = AuthorizerRequest::from_json(event)?;
-        let claims = self.verifier.verify(&request.token).await?;
+        let token = Token::parse(&request.token)?;
+        let claims = self.verifier.verify(&token).await?;
         let settings = &self.settings;
         claims.check_issued_at(
             jsonwebtoken::get_current_timestamp(),

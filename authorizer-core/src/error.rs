@@ -40,6 +40,10 @@ pub enum Rejection {
     /// Not three base64url parts of JSON, or not the JWT alphabet.
     #[error("the token is not a well-formed JWT")]
     MalformedToken,
+    /// A header naming critical extensions (`crit`, or RFC 7797's `b64`), none of which this kit
+    /// understands (RFC 7515 §4.1.11).
+    #[error("the token's header names critical extensions")]
+    CriticalExtension,
     /// An `alg` other than the one accepted (`none` included).
     #[error("the token's algorithm is not the one this authorizer accepts")]
     WrongAlgorithm,
@@ -94,6 +98,7 @@ impl Rejection {
             Rejection::AmbiguousToken => "ambiguous_token",
             Rejection::Oversized { .. } => "oversized_token",
             Rejection::MalformedToken => "malformed_token",
+            Rejection::CriticalExtension => "critical_extension",
             Rejection::WrongAlgorithm => "wrong_algorithm",
             Rejection::MissingKeyId => "missing_kid",
             Rejection::UnknownKeyId => "unknown_kid",

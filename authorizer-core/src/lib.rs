@@ -3,9 +3,10 @@
 //! A request is one pipeline, and the modules follow it in reading order:
 //! 1. [`event`] reads the token and the method ARN ([`arn`]) out of the event, and notes its
 //!    [`event::EventShape`];
-//! 2. an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the help
-//!    of [`jwt`]) and returns the [`VerifiedClaims`] of [`claims`], which also holds the checks
-//!    every issuer shares (`iat`, maximum age);
+//! 2. [`jwt::Token`] reads the token's header and refuses what no verifier may process (`crit`);
+//!    then an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the
+//!    help of [`jwt`]) and returns the [`VerifiedClaims`] of [`claims`], which also holds the
+//!    checks every issuer shares (`iat`, maximum age);
 //! 3. [`principal`] reads who is calling from those claims;
 //! 4. [`rules`] says what the principal may call: its grants;
 //! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,

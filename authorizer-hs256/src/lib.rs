@@ -12,7 +12,8 @@ pub mod config;
 use std::fmt;
 
 use authorizer_core::config::Env;
-use authorizer_core::{AuthError, Authorizer, InitError, VerifiedClaims, Verifier, jwt};
+use authorizer_core::jwt::{self, Token};
+use authorizer_core::{AuthError, Authorizer, InitError, VerifiedClaims, Verifier};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 pub use crate::config::{Config, Secret, SecretSource};
@@ -52,7 +53,7 @@ impl Hs256 {
 }
 
 impl Verifier for Hs256 {
-    async fn verify(&self, token: &str) -> Result<VerifiedClaims, AuthError> {
+    async fn verify(&self, token: &Token<'_>) -> Result<VerifiedClaims, AuthError> {
         Ok(jwt::decode(token, &self.key, &self.validation)?)
     }
 }
@@ -194,7 +195,7 @@ mod tests {
                     SECRET,
                     json!({"sub": "a", "exp": "tomorrow"}),
                 ),
-                Rejection::MissingClaim("exp"),
+                Rejection::BadClaim("exp"),
             ),
             ("not-a-jwt".to_owned(), Rejection::MalformedToken),
         ];
@@ -238,6 +239,10 @@ mod tests {
             (
                 json!({"sub": "a", "exp": exp, "iss": "https://evil.example", "aud": "pets"}),
                 Rejection::WrongIssuer,
+            ),
+            (
+                json!({"sub": "a", "exp": exp, "iss": ["https://issuer.example"], "aud": "pets"}),
+                Rejection::BadClaim("iss"),
             ),
             (
                 json!({"sub": "a", "exp": exp, "iss": "https://issuer.example"}),

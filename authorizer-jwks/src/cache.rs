@@ -17,7 +17,8 @@ use authorizer_core::{AuthError, Fault, InitError, Rejection};
 use cached::{Cached, CloneCached, TtlCache};
 use tracing::{error, info};
 
-use crate::keyset::{FetchError, KeySetSource, Keys, VerifyingKey};
+use crate::keyset::{FetchError, KeySetSource, Keys, KeysOfId, VerifyingKey, for_algorithm};
+use jsonwebtoken::Algorithm;
 
 authorizer_core::variables! {
     /// The key cache's settings, read the same way by every function that fetches keys.
@@ -82,15 +83,15 @@ struct LastFetch {
 pub struct KeyCache {
     source: KeySetSource,
     policy: CachePolicy,
-    keys: Mutex<TtlCache<String, Arc<VerifyingKey>>>,
+    keys: Mutex<TtlCache<String, KeysOfId>>,
     last_fetch: tokio::sync::Mutex<LastFetch>,
     fetches: std::sync::atomic::AtomicU64,
 }
 
 /// A key as the cache holds it.
 enum Lookup {
-    Fresh(Arc<VerifyingKey>),
-    Stale(Arc<VerifyingKey>),
+    Fresh(KeysOfId),
+    Stale(KeysOfId),
     Missing,
 }
 
@@ -134,8 +135,20 @@ impl KeyCache {
         self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The key with id `kid`: from memory when fresh, else after at most one refetch.
-    pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, AuthError> {
+    /// The key with id `kid` that may verify `algorithm` (the token's `alg`): from memory when
+    /// fresh, else after at most one refetch. A key id whose keys are all of other algorithms is
+    /// a [`Rejection::WrongAlgorithm`].
+    pub async fn key(
+        &self,
+        kid: &str,
+        algorithm: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, AuthError> {
+        let keys = self.keys_of(kid).await?;
+        for_algorithm(&keys, algorithm).ok_or_else(|| Rejection::WrongAlgorithm.into())
+    }
+
+    /// The keys with id `kid`: from memory when fresh, else after at most one refetch.
+    async fn keys_of(&self, kid: &str) -> Result<KeysOfId, AuthError> {
         if let Lookup::Fresh(key) = self.lookup(kid) {
             return Ok(key);
         }
@@ -166,7 +179,7 @@ impl KeyCache {
         }
     }
 
-    fn keys(&self) -> MutexGuard<'_, TtlCache<String, Arc<VerifyingKey>>> {
+    fn keys(&self) -> MutexGuard<'_, TtlCache<String, KeysOfId>> {
         // A panic while holding this lock cannot leave the map half-written; keep serving.
         self.keys
             .lock()
@@ -229,7 +242,6 @@ impl std::fmt::Debug for KeyCache {
 mod tests {
     use super::*;
     use crate::keyset::FetchLimits;
-    use jsonwebtoken::Algorithm;
 
     const N: &str = "u1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0_IzW7yWR7QkrmBL7jTKEn5u-qKhbwKfBstIs-bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW_VDL5AaWTg0nLVkjRo9z-40RQzuVaE8AkAFmxZzow3x-VJYKdjykkJ0iT9wCS0DRTXu269V264Vf_3jvredZiKRkgwlL9xNAwxXFg0x_XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC-9aGVd-Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmw";
 
@@ -266,12 +278,18 @@ mod tests {
             cache.preload(&file("useless", &[])),
             Err(FetchError::NoUsableKey(_))
         ));
-        assert!(cache.key("shipped").await.is_ok());
+        assert!(cache.key("shipped", Algorithm::RS256).await.is_ok());
         assert_eq!(cache.fetch_count(), 0, "a preloaded key needs no fetch");
-        assert!(cache.key("rotated").await.is_ok());
+        assert_eq!(
+            cache.key("shipped", Algorithm::ES256).await.unwrap_err(),
+            AuthError::Rejected(Rejection::WrongAlgorithm),
+            "a known kid of another algorithm"
+        );
+        assert_eq!(cache.fetch_count(), 0, "is refused without a fetch");
+        assert!(cache.key("rotated", Algorithm::RS256).await.is_ok());
         assert_eq!(cache.fetch_count(), 1, "a rotation is one fetch");
         assert_eq!(
-            cache.key("unknown").await.unwrap_err(),
+            cache.key("unknown", Algorithm::RS256).await.unwrap_err(),
             AuthError::Rejected(Rejection::UnknownKeyId)
         );
         assert_eq!(cache.fetch_count(), 1, "then none within the interval");
@@ -289,7 +307,7 @@ mod tests {
         let cache = KeyCache::new(source, policy());
         cache.prefetch().await;
         assert!(matches!(
-            cache.key("any").await,
+            cache.key("any", Algorithm::RS256).await,
             Err(AuthError::Fault(Fault::KeysUnavailable(_)))
         ));
     }

@@ -7,9 +7,10 @@
 //! The endpoint is a dependency we do not control, so every way it can misbehave is bounded: a
 //! connect timeout and a total timeout well inside API Gateway's 29 s, a cap on the body's size
 //! (read in chunks, so a multi-megabyte answer is cut off, not buffered) and on the number of keys.
-//! Keys that cannot verify any of the issuer's algorithms are dropped here, and each key kept
-//! knows the algorithms it may verify, so the verifier only ever sees keys it may use, and uses
-//! them only as their type, curve, `alg` and `use` allow.
+//! Keys that cannot verify any of the issuer's algorithms are dropped here — as are keys that are
+//! not for verifying (`use`, `key_ops`) and degenerate Ed25519 keys —, and each key kept knows the
+//! algorithms it may verify, so the verifier only ever sees keys it may use, and uses them only as
+//! their type, curve, `alg`, `use` and `key_ops` allow.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -17,7 +18,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
@@ -100,8 +106,18 @@ impl std::fmt::Debug for VerifyingKey {
     }
 }
 
+/// The usable keys of one key id: one, as a rule; more when an issuer publishes keys of different
+/// types under one `kid`, as RFC 7517 §4.5 allows. A token's `alg` picks among them.
+pub type KeysOfId = Arc<[Arc<VerifyingKey>]>;
+
 /// Usable keys by key id.
-pub type Keys = HashMap<String, Arc<VerifyingKey>>;
+pub type Keys = HashMap<String, KeysOfId>;
+
+/// The key of `keys` that may verify `algorithm`, the first in the key set's order if several
+/// may: none means the token's `alg` is not one its key id's keys were published for.
+pub fn for_algorithm(keys: &KeysOfId, algorithm: Algorithm) -> Option<Arc<VerifyingKey>> {
+    keys.iter().find(|key| key.accepts(algorithm)).cloned()
+}
 
 /// The HTTP client every fetch of a function shares, built on its first fetch: a cold start that
 /// reads a shipped key set builds none. It has the limits' timeouts, and follows no redirect (a
@@ -341,14 +357,16 @@ struct RawKeySet {
     keys: Vec<Value>,
 }
 
-/// Reads a JWKS, keeping the signature keys with a key id that can verify one of `accepted`.
+/// Reads a JWKS, keeping the signature keys with a key id that can verify one of `accepted`;
+/// every such key of a key id is kept, in the key set's order.
 pub fn parse(body: &[u8], max_keys: usize, accepted: &[Algorithm]) -> Result<Keys, FetchError> {
     let set: RawKeySet =
         serde_json::from_slice(body).map_err(|e| FetchError::NotAKeySet(e.to_string()))?;
     if set.keys.len() > max_keys {
         return Err(FetchError::TooManyKeys(max_keys));
     }
-    Ok(set
+    let mut by_kid: HashMap<String, Vec<Arc<VerifyingKey>>> = HashMap::new();
+    let usable = set
         .keys
         .into_iter()
         .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
@@ -365,19 +383,31 @@ pub fn parse(body: &[u8], max_keys: usize, accepted: &[Algorithm]) -> Result<Key
                 .filter(|kid| !algorithms.is_empty() && !kid.is_empty())?;
             let key = DecodingKey::from_jwk(&jwk).ok()?;
             Some((kid, Arc::new(VerifyingKey { key, algorithms })))
-        })
+        });
+    for (kid, key) in usable {
+        by_kid.entry(kid).or_default().push(key);
+    }
+    Ok(by_kid
+        .into_iter()
+        .map(|(kid, keys)| (kid, keys.into()))
         .collect())
 }
 
 /// The algorithms `jwk` may verify: by its type and curve (never HMAC: a key set's `oct` keys
-/// are no one's business), none if its `use` is not `sig`, and only its own `alg` if it has one.
+/// are no one's business), none if its `use` is not `sig` or its `key_ops` lack `verify`, none
+/// if it is a degenerate Ed25519 key, and only its own `alg` if it has one.
 fn algorithms_of(jwk: &Jwk) -> &'static [Algorithm] {
     use Algorithm::*;
     const RSA: &[Algorithm] = &[RS256, RS384, RS512, PS256, PS384, PS512];
-    if !matches!(
+    let for_verifying = matches!(
         jwk.common.public_key_use,
         None | Some(PublicKeyUse::Signature)
-    ) {
+    ) && jwk
+        .common
+        .key_operations
+        .as_ref()
+        .is_none_or(|operations| operations.contains(&KeyOperations::Verify));
+    if !for_verifying {
         return &[];
     }
     let by_type: &'static [Algorithm] = match &jwk.algorithm {
@@ -387,7 +417,11 @@ fn algorithms_of(jwk: &Jwk) -> &'static [Algorithm] {
             EllipticCurve::P384 => &[ES384],
             _ => &[],
         },
-        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => &[EdDSA],
+        AlgorithmParameters::OctetKeyPair(okp)
+            if okp.curve == EllipticCurve::Ed25519 && is_sound_ed25519(&okp.x) =>
+        {
+            &[EdDSA]
+        }
         _ => &[],
     };
     match &jwk.common.key_algorithm {
@@ -399,6 +433,25 @@ fn algorithms_of(jwk: &Jwk) -> &'static [Algorithm] {
             at.map_or(&[], |at| &by_type[at..=at])
         }
     }
+}
+
+/// Whether `x`, an Ed25519 public key in base64url, is the canonical encoding of a point of large
+/// order. A point of small order — the identity, the all-zero encoding and the other points of
+/// order 2, 4 or 8 — verifies the signature R = that point, S = 0 on every message, a forgery
+/// anyone can make; a non-canonical encoding (y ≥ p, or the sign of x = 0 set) can alias such a
+/// point and is never what an issuer publishes.
+fn is_sound_ed25519(x: &str) -> bool {
+    let Some(bytes) = URL_SAFE_NO_PAD
+        .decode(x)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+    else {
+        return false;
+    };
+    let encoded = CompressedEdwardsY(bytes);
+    encoded
+        .decompress()
+        .is_some_and(|point| !point.is_small_order() && point.compress() == encoded)
 }
 
 #[cfg(test)]
@@ -459,7 +512,7 @@ mod tests {
         let accepts = |kid: &str| -> Vec<Algorithm> {
             accepted
                 .into_iter()
-                .filter(|alg| keys[kid].accepts(*alg))
+                .filter(|alg| keys[kid].iter().any(|key| key.accepts(*alg)))
                 .collect()
         };
         assert_eq!(accepts("rsa"), [RS256, PS256]);
@@ -491,6 +544,78 @@ mod tests {
             "not even an object",
         ]});
         assert_eq!(kids(body), ["cognito", "plain"]);
+    }
+
+    #[test]
+    fn keeps_every_key_of_a_shared_kid_and_picks_by_algorithm() {
+        use Algorithm::*;
+        let body = json!({"keys": [rsa("shared", json!({})), ec("shared", json!({}))]});
+        let keys = parse(body.to_string().as_bytes(), 32, &[RS256, ES256]).unwrap();
+        assert_eq!(keys["shared"].len(), 2);
+        for algorithm in [RS256, ES256] {
+            let key = for_algorithm(&keys["shared"], algorithm).expect("a key for each type");
+            assert!(key.accepts(algorithm));
+        }
+        assert!(for_algorithm(&keys["shared"], PS256).is_none());
+    }
+
+    #[test]
+    fn a_key_whose_operations_exclude_verify_is_dropped() {
+        let body = json!({"keys": [
+            rsa("verify", json!({"key_ops": ["verify"]})),
+            rsa("sign-and-verify", json!({"key_ops": ["sign", "verify"]})),
+            rsa("sign", json!({"key_ops": ["sign"]})),
+            rsa("encrypt", json!({"key_ops": ["encrypt", "wrapKey"]})),
+            rsa("custom", json!({"key_ops": ["attest"]})),
+            rsa("none", json!({"key_ops": []})),
+        ]});
+        assert_eq!(kids(body), ["sign-and-verify", "verify"]);
+    }
+
+    /// An Ed25519 key set entry of kid `kid` whose `x` is `hex`.
+    fn ed25519(kid: &str, hex: &str) -> Value {
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect();
+        json!({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": URL_SAFE_NO_PAD.encode(bytes)})
+    }
+
+    #[test]
+    fn degenerate_ed25519_keys_are_never_usable() {
+        let ff = "ff".repeat(30);
+        // Every point of small order, by its canonical encodings (with either sign of x), and
+        // non-canonical aliases of some: y = p - 1 + p is too large, but y = p and y = p + 1 are
+        // the identity's and the order-4 points' y written unreduced.
+        let degenerate = [
+            format!("01{}", "00".repeat(31)),   // the identity (0, 1)
+            format!("01{}80", "00".repeat(30)), // the identity with the sign of x = 0 set
+            "00".repeat(32),                    // y = 0: the points of order 4
+            format!("00{}80", "00".repeat(30)),
+            format!("ec{ff}7f"), // y = p - 1: the point of order 2
+            format!("ec{ff}ff"),
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05".to_owned(),
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85".to_owned(),
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a".to_owned(),
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa".to_owned(),
+            format!("ed{ff}7f"), // y = p, an alias of y = 0
+            format!("ee{ff}7f"), // y = p + 1, an alias of the identity
+        ];
+        // A sound key, the one the tests sign with, and a canonical point of large order.
+        let sound = json!({"kty": "OKP", "kid": "sound", "crv": "Ed25519",
+                           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let mut keys = vec![sound];
+        keys.extend(
+            degenerate
+                .iter()
+                .enumerate()
+                .map(|(n, hex)| ed25519(&format!("bad{n}"), hex)),
+        );
+        keys.push(ed25519("short", "0102"));
+        assert_eq!(
+            kids_for(json!({"keys": keys}), &[Algorithm::EdDSA]),
+            ["sound"]
+        );
     }
 
     #[tokio::test]

@@ -15,14 +15,13 @@ pub mod config;
 use std::collections::HashMap;
 
 use authorizer_core::config::Env;
+use authorizer_core::jwt::{self, Token};
 use authorizer_core::{
-    AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier, jwt,
+    AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier,
 };
 use authorizer_jwks::cache::KeyCache;
 use authorizer_jwks::keyset::{FetchLimits, HttpClient, KeySetSource};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, Validation, decode_header};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 pub use crate::config::{Config, Issuer};
@@ -136,45 +135,27 @@ impl IssuerVerifier {
 
 /// The one claim read before the signature is checked, and only to choose the issuer.
 #[derive(Deserialize)]
-struct Unverified<'a> {
-    #[serde(borrow)]
-    iss: Option<std::borrow::Cow<'a, str>>,
-}
-
-/// The `iss` of `token`'s payload, unverified.
-fn unverified_issuer(token: &str) -> Result<String, Rejection> {
-    let payload = token.split('.').nth(1).ok_or(Rejection::MalformedToken)?;
-    let json = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Rejection::MalformedToken)?;
-    let claims: Unverified =
-        serde_json::from_slice(&json).map_err(|_| Rejection::MalformedToken)?;
-    claims
-        .iss
-        .map(|iss| iss.into_owned())
-        .ok_or(Rejection::MissingClaim("iss"))
+struct Unverified {
+    iss: Option<String>,
 }
 
 impl Verifier for Oidc {
-    async fn verify(&self, token: &str) -> Result<VerifiedClaims, AuthError> {
+    async fn verify(&self, token: &Token<'_>) -> Result<VerifiedClaims, AuthError> {
         // The header and the payload's `iss` are read before the signature is checked only to
-        // choose the issuer and its key; an issuer that is not configured costs no fetch, and
-        // `jku`, `x5u`, `jwk` and `x5c` are never followed.
-        let header = decode_header(token).map_err(|e| jwt::rejection(e.kind()))?;
-        let issuer = self
-            .issuers
-            .get(&unverified_issuer(token)?)
-            .ok_or(Rejection::WrongIssuer)?;
+        // choose the issuer and its key; an issuer that is not configured costs no fetch.
+        let header = token.header();
+        let iss = token
+            .unverified_claims::<Unverified>()?
+            .iss
+            .ok_or(Rejection::MissingClaim("iss"))?;
+        let issuer = self.issuers.get(&iss).ok_or(Rejection::WrongIssuer)?;
         let (_, validation) = issuer
             .validations
             .iter()
             .find(|(algorithm, _)| *algorithm == header.alg)
             .ok_or(Rejection::WrongAlgorithm)?;
-        let kid = header.kid.ok_or(Rejection::MissingKeyId)?;
-        let key = issuer.keys.key(&kid).await?;
-        if !key.accepts(header.alg) {
-            return Err(Rejection::WrongAlgorithm.into());
-        }
+        let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
+        let key = issuer.keys.key(kid, header.alg).await?;
         Ok(jwt::decode(token, key.decoding_key(), validation)?)
     }
 
@@ -207,19 +188,32 @@ mod tests {
     const A: &str = "https://a.example.com/";
     const B: &str = "https://b.example.com/realms/pets";
 
-    /// A key set file publishing `key` under `kid`, of its own: tests running at once never read
-    /// a file another is writing.
-    fn key_file(key: Key, kid: &str) -> String {
-        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    /// The public JWK of `key` under `kid`.
+    fn jwk(key: Key, kid: &str) -> Value {
         let mut jwk: Value = serde_json::from_str(key.jwk()).unwrap();
         jwk["kid"] = json!(kid);
-        let path = std::env::temp_dir().join(format!(
-            "oidc-{}-{n}-{kid}-{key:?}.json",
-            std::process::id()
-        ));
-        std::fs::write(&path, json!({"keys": [jwk]}).to_string()).unwrap();
+        jwk
+    }
+
+    /// A key set file publishing `keys`, of its own: tests running at once never read a file
+    /// another is writing.
+    fn key_file(keys: &[Value]) -> String {
+        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("oidc-{}-{n}.json", std::process::id()));
+        std::fs::write(&path, json!({"keys": keys}).to_string()).unwrap();
         path.display().to_string()
+    }
+
+    /// The authorizer of issuer A alone, accepting `algorithms`, its key set `keys` shipped.
+    fn issuer_a(algorithms: &[&str], keys: &[Value]) -> Authorizer<Oidc> {
+        let issuers = json!([{"issuer": A, "audiences": ["api-a"], "algorithms": algorithms,
+            "jwks_uri": "http://127.0.0.1:9/a", "jwks_file": key_file(keys)}]);
+        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", &issuers.to_string())]);
+        authorizer_from_env(&Env::new(&lookup))
+            .now_or_never()
+            .expect("shipped key sets need no wait")
+            .unwrap()
     }
 
     /// Issuer A signs RS256 (and may ES256), issuer B ES256; both use the kid `shared`. Their key
@@ -227,10 +221,10 @@ mod tests {
     fn oidc() -> Authorizer<Oidc> {
         let issuers = json!([
             {"issuer": A, "audiences": ["api-a"], "algorithms": ["RS256", "ES256"],
-             "jwks_uri": "http://127.0.0.1:9/a", "jwks_file": key_file(Key::Ours, "shared"),
+             "jwks_uri": "http://127.0.0.1:9/a", "jwks_file": key_file(&[jwk(Key::Ours, "shared")]),
              "groups_claims": ["https://a.example.com/roles"], "scope_claims": ["permissions"]},
             {"issuer": B, "audiences": ["api-b"], "algorithms": ["ES256"],
-             "jwks_uri": "http://127.0.0.1:9/b", "jwks_file": key_file(Key::Ec, "shared"),
+             "jwks_uri": "http://127.0.0.1:9/b", "jwks_file": key_file(&[jwk(Key::Ec, "shared")]),
              "groups_claims": [["realm_access", "roles"]]},
         ])
         .to_string();
@@ -248,7 +242,8 @@ mod tests {
     }
 
     fn verify(oidc: &Authorizer<Oidc>, token: &str) -> Result<VerifiedClaims, AuthError> {
-        oidc.verifier.verify(token).now_or_never().unwrap()
+        let token = Token::parse(token)?;
+        oidc.verifier.verify(&token).now_or_never().unwrap()
     }
 
     fn refused(oidc: &Authorizer<Oidc>, token: &str) -> Rejection {
@@ -339,6 +334,43 @@ mod tests {
     }
 
     #[test]
+    fn keys_of_different_types_under_one_kid_each_verify_their_own_algorithm() {
+        let oidc = issuer_a(
+            &["RS256", "ES256"],
+            &[jwk(Key::Ours, "both"), jwk(Key::Ec, "both")],
+        );
+        for key in [Key::Ours, Key::Ec] {
+            let token = signed(key, "both", &claims(A, "api-a"));
+            assert!(verify(&oidc, &token).is_ok(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn a_small_order_ed25519_key_cannot_be_used_to_forge() {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        // The identity point: with it as the public key, R = identity and S = 0 verify any message.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = json!({"kty": "OKP", "crv": "Ed25519", "kid": "weak", "x": b64(&identity)});
+        let oidc = issuer_a(&["EdDSA"], &[jwk(Key::Ed, "ed"), weak]);
+        assert!(verify(&oidc, &signed(Key::Ed, "ed", &claims(A, "api-a"))).is_ok());
+
+        let header = json!({"alg": "EdDSA", "kid": "weak"}).to_string();
+        let payload = claims(A, "api-a").to_string();
+        let message = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let forged = format!("{message}.{}", b64(&[identity, [0; 32]].concat()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let token = Token::parse(&forged).unwrap();
+        // The key was never kept: its kid is unknown, and the refetch finds no endpoint.
+        let refused = runtime.block_on(oidc.verifier.verify(&token));
+        assert!(matches!(refused, Err(AuthError::Fault(_))), "{refused:?}");
+    }
+
+    #[test]
     fn a_key_that_cannot_be_fetched_is_a_fault() {
         let oidc = oidc();
         let token = signed(Key::Ours, "rotated", &claims(A, "api-a"));
@@ -347,7 +379,7 @@ mod tests {
             .build()
             .unwrap();
         assert!(matches!(
-            runtime.block_on(oidc.verifier.verify(&token)),
+            runtime.block_on(oidc.verifier.verify(&Token::parse(&token).unwrap())),
             Err(AuthError::Fault(_))
         ));
     }

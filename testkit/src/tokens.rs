@@ -114,6 +114,43 @@ pub fn forgeries(valid: &str, claims: &Value) -> [(&'static str, String); 3] {
     ]
 }
 
+/// Tokens correctly signed with `key` under `header` (which names its `alg` and `kid`) that an
+/// authorizer must refuse all the same, named: headers naming critical extensions (`crit`, and
+/// RFC 7797's unencoded payload, `b64: false`), an `iss` that is an array holding the genuine
+/// `claims`' own, and an `exp` that is a string. They are logged as `critical_extension` and
+/// `bad_claim`.
+pub fn signed_yet_refused(
+    header: &Header,
+    key: &EncodingKey,
+    claims: &Value,
+) -> [(&'static str, String); 4] {
+    let sign = |header: &Header, claims: &Value| encode(header, claims, key).expect("signing");
+    let critical = Header {
+        crit: Some(vec!["exp".to_owned()]),
+        ..header.clone()
+    };
+    let mut unencoded = Header {
+        crit: Some(vec!["b64".to_owned()]),
+        ..header.clone()
+    };
+    unencoded.extras.insert("b64", false);
+    [
+        ("a crit header", sign(&critical, claims)),
+        (
+            "an unencoded payload (b64: false)",
+            sign(&unencoded, claims),
+        ),
+        (
+            "iss as an array",
+            sign(header, &patched(claims, json!({"iss": [claims["iss"]]}))),
+        ),
+        (
+            "exp as a string",
+            sign(header, &patched(claims, json!({"exp": "tomorrow"}))),
+        ),
+    ]
+}
+
 /// `claims` with `patch` (a JSON object) applied: each member replaces the claim of its name, and
 /// a `null` member removes it.
 pub fn patched(claims: &Value, patch: Value) -> Value {
