@@ -1327,8 +1327,9 @@ fn each_function_has_its_log_group_and_the_authorizers_their_alarms() {
 // The standalone authorizers, and the pet store that nests them
 
 /// Each standalone template deploys its one authorizer with its role, log group and alarms, takes
-/// the function's settings as parameters, outputs what attaching it takes, and carries what the
-/// Serverless Application Repository needs to publish it.
+/// the function's settings as parameters, outputs what attaching it takes and its log group's
+/// name (for `aws logs tail`), and carries what the Serverless Application Repository needs to
+/// publish it.
 #[test]
 fn each_standalone_template_deploys_one_authorizer() {
     let version = std::fs::read_to_string(root().join("authorizer-hs256/Cargo.toml"))
@@ -1466,6 +1467,11 @@ fn each_standalone_template_deploys_one_authorizer() {
             );
             let role = d.properties(function)["Role"]["Fn::GetAtt"][0].clone();
             assert_eq!(d.outputs["RoleArn"], json!({"Fn::GetAtt": [role, "Arn"]}));
+            assert_eq!(
+                d.outputs.get("LogGroupName"),
+                Some(&json!({"Ref": group})),
+                "{case}: the LogGroupName output names the function's log group"
+            );
         }
     }
 }
@@ -1493,6 +1499,39 @@ fn the_pet_store_nests_the_standalone_authorizers() {
             .map(|(_, binary)| format!("templates/{binary}.yaml"))
             .into()
     );
+}
+
+/// Each function's log group is an output of the pet store, the authorizers' through their nested
+/// stacks' `LogGroupName`: what the README's `aws logs tail` commands read.
+#[test]
+fn the_pet_store_outputs_each_function_s_log_group() {
+    let d = Deployment::expand(&[]);
+    let functions = d.of_type("AWS::Lambda::Function");
+    let outputs: Vec<&String> = d
+        .outputs
+        .keys()
+        .filter(|name| name.ends_with("LogGroupName"))
+        .collect();
+    assert_eq!(outputs.len(), functions.len(), "{outputs:?}");
+    for (output, function) in [
+        ("CognitoLogGroupName", d.function(COGNITO)),
+        ("Hs256LogGroupName", d.function(HS256)),
+        ("OidcLogGroupName", d.function(OIDC)),
+        ("NoopCorsLogGroupName", d.function(NOOP_CORS)),
+        ("PetsHttpLogGroupName", PETS_HTTP),
+    ] {
+        let group = &d.properties(function)["LoggingConfig"]["LogGroup"];
+        assert!(group["Ref"].is_string(), "{function}: {group}");
+        assert_eq!(d.outputs.get(output), Some(group), "{output}");
+    }
+    for (apis, kept, dropped) in [
+        ("rest", "NoopCorsLogGroupName", "PetsHttpLogGroupName"),
+        ("http", "PetsHttpLogGroupName", "NoopCorsLogGroupName"),
+    ] {
+        let d = Deployment::expand(&[("Apis", apis)]);
+        assert!(d.outputs.contains_key(kept), "{apis}: {kept}");
+        assert!(!d.outputs.contains_key(dropped), "{apis}: {dropped}");
+    }
 }
 
 /// One setting drives `sam build` and `sam deploy`: samconfig.toml's global parameters, which

@@ -86,7 +86,7 @@ impl OidcProvider {
         let dir = root().join("testkit/oidc-provider");
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
-            "testkit/oidc-provider/node_modules is missing: run scripts/bootstrap first"
+            "testkit/oidc-provider/node_modules is missing: run scripts/bootstrap --tests first"
         );
         let mut child = Command::new("node")
             .current_dir(&dir)
