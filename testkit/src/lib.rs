@@ -21,14 +21,19 @@
 //! - [`logs`]: what a function's logs must never hold;
 //! - [`emf`]: what CloudWatch's embedded metric format asks of a metric line, and what it extracts;
 //! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
+//! - [`readme`]: README.md's code blocks, for the tests that compile or check them;
+//! - [`examples`]: the configuration examples of README.md, each value it shows for a setting;
+//! - [`cdk`]: AWS CDK apps (TypeScript) compiled and synthesized with `testkit/cdk/`'s packages;
 //! - [`authorizers`]: the authorizers built in-process, for benchmarks and fuzz targets.
 #![warn(missing_docs)]
 
 pub mod authorizers;
+pub mod cdk;
 pub mod declared;
 pub mod emf;
 pub mod env;
 pub mod events;
+pub mod examples;
 pub mod function;
 pub mod http;
 pub mod keys;
@@ -37,6 +42,7 @@ pub mod logs;
 pub mod moto;
 pub mod oidc_provider;
 pub mod paths;
+pub mod readme;
 pub mod reply;
 pub mod runtime_api;
 pub mod template;
