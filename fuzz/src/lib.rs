@@ -69,7 +69,9 @@ pub fn check_token(
 /// request path, run to completion on one runtime kept for the whole run.
 pub fn authorize<V: Verifier + Sync>(authorizer: &Authorizer<V>, token: &str) -> Option<String> {
     static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        // With I/O and timers: an unknown `kid` makes the key cache fetch.
         tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .unwrap()
     });
