@@ -151,7 +151,9 @@ impl<V: Verifier + Sync> Authorizer<V> {
         }
     }
 
-    /// Serves authorizer events from the Lambda Runtime API until the process ends.
+    /// Serves authorizer events from the Lambda Runtime API until the process ends: one at a time
+    /// on ordinary Lambda, and as many at once as `AWS_LAMBDA_MAX_CONCURRENCY` says on Lambda
+    /// Managed Instances, every invocation sharing this authorizer and its key caches.
     ///
     /// The payload is taken as raw JSON and read by [`AuthorizerRequest`], so that an odd event is
     /// refused with `Unauthorized` like any other doubt, instead of failing inside the runtime.
@@ -159,8 +161,10 @@ impl<V: Verifier + Sync> Authorizer<V> {
     where
         V: Send + 'static,
     {
-        let authorizer = &self;
-        lambda_runtime::run(service_fn(
+        // The authorizer lives as long as the process: leaking it gives every concurrent worker
+        // a shared reference without counting them.
+        let authorizer: &'static Self = Box::leak(Box::new(self));
+        lambda_runtime::run_concurrent(service_fn(
             move |event: LambdaEvent<Box<RawValue>>| async move {
                 authorizer.authorize(event.payload.get()).await
             },

@@ -12,8 +12,9 @@ async fn main() -> Result<(), Error> {
     logging::init(&env);
     let config = CorsConfig::from_env(&env)
         .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
-    let config = &config;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    // Lives as long as the process; shared by every worker on Lambda Managed Instances.
+    let config: &'static CorsConfig = Box::leak(Box::new(config));
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Value>| async move {
         Ok::<_, Infallible>(config.respond(&event.payload))
     }))
     .await

@@ -87,9 +87,15 @@ impl Function {
         Function { child, api, logs }
     }
 
-    /// Queues one event for the function to take.
-    pub fn queue(&self, event: &str) {
-        self.api.queue(event);
+    /// Queues one event for the function to take, and returns its request id.
+    pub fn queue(&self, event: &str) -> String {
+        self.api.queue(event)
+    }
+
+    /// The most events the function had taken and not yet answered at any one time: more than
+    /// one only for a function serving several invocations at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.api.max_in_flight()
     }
 
     /// The next reply, stamped; when none comes within `timeout`, or the process ends first, a
@@ -98,6 +104,7 @@ impl Function {
         let deadline = Instant::now() + timeout;
         let no_answer = |why: String| Timed {
             reply: Reply::NoAnswer(why),
+            request_id: None,
             handed_out: None,
             answered: Instant::now(),
         };

@@ -4,11 +4,14 @@
 //! init it may post to `/init/error`. Each connection is served on its own thread with blocking
 //! reads, so a round trip costs the function's time and little else, and two instants are
 //! stamped: when an event was handed out (the `/next` answer written) and when the function's
-//! reply had been read in full.
+//! reply had been read in full. Like Lambda Managed Instances, it hands events to as many
+//! `/next` pollers as a function runs, each under its own request id, and counts how many were
+//! in flight at once.
 
+use std::collections::HashMap;
 use std::io::BufReader;
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,6 +26,9 @@ use crate::reply::Reply;
 pub struct Timed {
     /// What the function posted.
     pub reply: Reply,
+    /// The request id of the event it answers, as [`RuntimeApi::queue`] returned it; `None` for
+    /// an init error or no answer at all.
+    pub request_id: Option<String>,
     /// When the event it answers was handed out; `None` for an init error or no answer at all.
     pub handed_out: Option<Instant>,
     /// When the reply had been read (or was given up on).
@@ -31,15 +37,17 @@ pub struct Timed {
 
 /// What the connection threads share.
 struct Shared {
-    events: Mutex<Receiver<String>>,
+    events: Mutex<Receiver<(String, String)>>,
     replies: Mutex<Sender<Timed>>,
-    handed_out: Mutex<Option<Instant>>,
+    /// When each event not yet answered was handed out, by request id.
+    handed_out: Mutex<HashMap<String, Instant>>,
+    max_in_flight: AtomicUsize,
     stop: AtomicBool,
 }
 
 /// A running Runtime API; dropping it stops it.
 pub struct RuntimeApi {
-    events: Sender<String>,
+    events: Sender<(String, String)>,
     replies: Receiver<Timed>,
     shared: Arc<Shared>,
     server: Server,
@@ -53,7 +61,8 @@ impl RuntimeApi {
         let shared = Arc::new(Shared {
             events: Mutex::new(events_rx),
             replies: Mutex::new(replies_tx),
-            handed_out: Mutex::new(None),
+            handed_out: Mutex::new(HashMap::new()),
+            max_in_flight: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
         let serving = shared.clone();
@@ -71,9 +80,18 @@ impl RuntimeApi {
         self.server.address().to_string()
     }
 
-    /// Queues one event for the function's next `/next`.
-    pub fn queue(&self, event: &str) {
-        self.events.send(event.to_owned()).unwrap();
+    /// Queues one event for the function's next `/next`, and returns the request id it will be
+    /// handed out under.
+    pub fn queue(&self, event: &str) -> String {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = format!("request-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        self.events.send((id.clone(), event.to_owned())).unwrap();
+        id
+    }
+
+    /// The most events that were handed out and not yet answered at any one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::Relaxed)
     }
 
     /// The next reply, or `None` after `timeout`.
@@ -96,18 +114,32 @@ fn serve(stream: TcpStream, shared: &Shared) {
     while let Some(request) = http::read_message(&mut reader) {
         let path = request.path();
         if request.method() == "GET" && path.ends_with("/runtime/invocation/next") {
-            let Some(event) = next_event(shared) else {
+            let Some((id, event)) = next_event(shared) else {
                 return;
             };
-            if write_event(&mut writer, &event).is_err() {
+            // Stamped before the answer is written: the reply may come back before this thread
+            // runs again.
+            let in_flight = {
+                let mut handed_out = shared.handed_out.lock().unwrap();
+                handed_out.insert(id.clone(), Instant::now());
+                handed_out.len()
+            };
+            shared.max_in_flight.fetch_max(in_flight, Ordering::Relaxed);
+            if write_event(&mut writer, &id, &event).is_err() {
                 return;
             }
-            *shared.handed_out.lock().unwrap() = Some(Instant::now());
             continue;
         }
         let answered = Instant::now();
         let body = String::from_utf8_lossy(&request.body).into_owned();
-        let handed_out = *shared.handed_out.lock().unwrap();
+        // `…/invocation/<id>/response` or `…/invocation/<id>/error`.
+        let request_id = path
+            .split_once("/invocation/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(id, _)| id.to_owned());
+        let handed_out = request_id
+            .as_ref()
+            .and_then(|id| shared.handed_out.lock().unwrap().remove(id));
         let (reply, handed_out) = if path.ends_with("/response") {
             let response = serde_json::from_str(&body).unwrap_or(Value::String(body));
             (Reply::Response(response), handed_out)
@@ -127,6 +159,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
         let timed = Timed {
             reply,
+            request_id: handed_out.and(request_id),
             handed_out,
             answered,
         };
@@ -134,8 +167,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
     }
 }
 
-/// Waits for a queued event; `None` once the API is stopped.
-fn next_event(shared: &Shared) -> Option<String> {
+/// Waits for a queued event and its request id; `None` once the API is stopped.
+fn next_event(shared: &Shared) -> Option<(String, String)> {
     let events = shared.events.lock().unwrap();
     loop {
         match events.recv_timeout(Duration::from_millis(20)) {
@@ -147,9 +180,7 @@ fn next_event(shared: &Shared) -> Option<String> {
 }
 
 /// The `/next` answer, with the headers Lambda sends.
-fn write_event(writer: &mut TcpStream, event: &str) -> std::io::Result<()> {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let id = format!("request-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+fn write_event(writer: &mut TcpStream, id: &str, event: &str) -> std::io::Result<()> {
     let deadline = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -157,7 +188,7 @@ fn write_event(writer: &mut TcpStream, event: &str) -> std::io::Result<()> {
         + 30_000;
     let headers = [
         ("content-type", "application/json"),
-        ("lambda-runtime-aws-request-id", id.as_str()),
+        ("lambda-runtime-aws-request-id", id),
         ("lambda-runtime-deadline-ms", &deadline.to_string()),
         (
             "lambda-runtime-invoked-function-arn",
