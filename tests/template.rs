@@ -1476,6 +1476,126 @@ fn each_standalone_template_deploys_one_authorizer() {
     }
 }
 
+/// The README's YAML block that puts a standalone authorizer on a Lambda Managed Instances
+/// capacity provider: properties of the function, in place of its `MemorySize: 128`.
+fn managed_instances_snippet() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .filter(|block| block.contains("CapacityProviderConfig:"))
+        .collect();
+    assert_eq!(
+        blocks.len(),
+        1,
+        "one README block sets CapacityProviderConfig"
+    );
+    blocks[0].to_owned()
+}
+
+/// Lambda Managed Instances: the standalone templates run on ordinary Lambda, and the README's
+/// manual step (SAM's transform cannot make `CapacityProviderConfig` optional) puts each one on a
+/// capacity provider, as a function that API Gateway still invokes by its `FunctionArn`.
+#[test]
+fn the_readme_puts_each_standalone_authorizer_on_a_capacity_provider() {
+    let snippet = managed_instances_snippet();
+    let arn = snippet
+        .split_whitespace()
+        .find(|word| word.contains(":capacity-provider:"))
+        .expect("the block names a capacity provider's ARN");
+    let required: [&[(&str, &str)]; 3] = [
+        &[],
+        &[
+            ("UserPoolId", "eu-west-1_AbCdEf123"),
+            ("AppClientIds", "client1"),
+        ],
+        &[("OidcIssuers", ISSUERS)],
+    ];
+    let (mut copies, mut linted) = (vec![], vec![]);
+    for (binary, required) in [HS256, COGNITO, OIDC].into_iter().zip(required) {
+        let path = root().join(format!("templates/{binary}.yaml"));
+        let ordinary = Deployment::expand_template(&path, required);
+        let function = ordinary.properties(ordinary.function(binary));
+        assert!(function.get("CapacityProviderConfig").is_none(), "{binary}");
+        assert_eq!(text(&function["MemorySize"]), "128", "{binary}");
+
+        let template = std::fs::read_to_string(&path).unwrap();
+        let managed = template.replacen("      MemorySize: 128\n", &snippet, 1);
+        assert_ne!(managed, template, "{binary}: MemorySize: 128");
+        let copy = target_dir().join(format!("{binary}-on-managed-instances.yaml"));
+        std::fs::write(&copy, &managed).unwrap();
+        let d = Deployment::expand_template(&copy, required);
+        let id = d.function(binary);
+        let function = d.properties(id);
+        assert_eq!(
+            function["CapacityProviderConfig"],
+            json!({"LambdaManagedInstancesCapacityProviderConfig": {
+                "CapacityProviderArn": arn,
+                "PerExecutionEnvironmentMaxConcurrency": 16,
+            }}),
+            "{binary}"
+        );
+        assert_eq!(function["MemorySize"], 2048, "{binary}");
+        assert_eq!(function["PublishToLatestPublished"], true, "{binary}");
+        // The unqualified ARN, which invokes $LATEST.PUBLISHED on a capacity provider.
+        assert_eq!(
+            d.outputs["FunctionArn"],
+            json!({"Fn::GetAtt": [id, "Arn"]}),
+            "{binary}"
+        );
+        // cfn-lint checks a SAM function's capacity provider (the ARN's pattern, the concurrency's
+        // range) only once SAM's transform has expanded it.
+        let mut expand = tool("python");
+        expand
+            .arg("xtask/expand-template.py")
+            .arg("--template")
+            .arg(&copy)
+            .args(required.iter().map(|(k, v)| format!("{k}={v}")));
+        let expanded = target_dir().join(format!("{binary}-on-managed-instances.json"));
+        std::fs::write(&expanded, run(expand).stdout).unwrap();
+        linted.push(expanded);
+        linted.push(copy.clone());
+        copies.push(copy);
+
+        // What the README says the pinned transform cannot do: make the property optional.
+        let conditional = template.replacen(
+            "      MemorySize: 128\n",
+            "      MemorySize: 128\n      CapacityProviderConfig: !If [HasServiceName, \
+             {Arn: !Ref ServiceName}, !Ref AWS::NoValue]\n",
+            1,
+        );
+        let copy = target_dir().join(format!("{binary}-on-a-conditional-capacity-provider.yaml"));
+        std::fs::write(&copy, conditional).unwrap();
+        let mut expand = tool("python");
+        expand
+            .arg("xtask/expand-template.py")
+            .arg("--template")
+            .arg(&copy);
+        let output = expand.output().unwrap();
+        assert!(
+            !output.status.success()
+                && String::from_utf8_lossy(&output.stderr)
+                    .contains("Invalid CapacityProviderConfig"),
+            "{binary}: SAM's transform now takes a conditional CapacityProviderConfig: give the \
+             standalone templates an optional capacity provider parameter instead of the README's \
+             manual step"
+        );
+    }
+    run({
+        let mut cfn_lint = tool("cfn-lint");
+        cfn_lint.args(&linted);
+        cfn_lint
+    });
+    for copy in &copies {
+        let mut lint = tool("sam");
+        lint.args(["validate", "--lint", "--template-file"])
+            .arg(copy)
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        run(lint);
+    }
+}
+
 /// No function is defined twice: the pet store takes both authorizers from templates/.
 #[test]
 fn the_pet_store_nests_the_standalone_authorizers() {

@@ -88,7 +88,7 @@ fn has_claim(token: &Token<'_>, claim: &str) -> bool {
 }
 
 /// The reason behind a `jsonwebtoken` error.
-pub fn rejection(kind: &ErrorKind) -> Rejection {
+fn rejection(kind: &ErrorKind) -> Rejection {
     match kind {
         ErrorKind::InvalidSignature => Rejection::BadSignature,
         ErrorKind::ExpiredSignature => Rejection::Expired,
