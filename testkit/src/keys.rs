@@ -1,7 +1,8 @@
 //! The test keys of `testkit/keys/` and key sets (JWKS documents) made of them.
 //!
 //! `ours` plays the user pool's signing key, `stranger` someone else's; `ec` and `ed` sign for
-//! issuers using ES256 and EdDSA. They are compiled in, so
+//! issuers using ES256 and EdDSA; `ec384` (ES384) and `rsa4096` (RS256 with a 4096-bit key) time
+//! those signature checks in the benchmarks. They are compiled in, so
 //! that a test, a benchmark or a fuzz target needs no path to find them. They protect nothing.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,10 @@ pub enum Key {
     Ec,
     /// An Ed25519 key for EdDSA (its JWK's `kid` is `ours-ed-key`).
     Ed,
+    /// A P-384 key for ES384 (its JWK's `kid` is `ours-ec384-key`).
+    Ec384,
+    /// A 4096-bit RSA key for RS256 (its JWK's `kid` is `ours-rsa4096-key`).
+    Rsa4096,
 }
 
 impl Key {
@@ -30,6 +35,8 @@ impl Key {
             Key::Stranger => include_bytes!("../keys/stranger.pem"),
             Key::Ec => include_bytes!("../keys/ec.pem"),
             Key::Ed => include_bytes!("../keys/ed.pem"),
+            Key::Ec384 => include_bytes!("../keys/ec384.pem"),
+            Key::Rsa4096 => include_bytes!("../keys/rsa4096.pem"),
         }
     }
 
@@ -40,6 +47,8 @@ impl Key {
             Key::Stranger => "stranger",
             Key::Ec => "ec",
             Key::Ed => "ed",
+            Key::Ec384 => "ec384",
+            Key::Rsa4096 => "rsa4096",
         };
         crate::paths::root().join(format!("testkit/keys/{name}.pem"))
     }
@@ -51,14 +60,17 @@ impl Key {
             Key::Stranger => include_str!("../keys/stranger.jwk.json"),
             Key::Ec => include_str!("../keys/ec.jwk.json"),
             Key::Ed => include_str!("../keys/ed.jwk.json"),
+            Key::Ec384 => include_str!("../keys/ec384.jwk.json"),
+            Key::Rsa4096 => include_str!("../keys/rsa4096.jwk.json"),
         }
     }
 
     /// The algorithm its JWK names: what it signs with.
     pub fn algorithm(self) -> Algorithm {
         match self {
-            Key::Ours | Key::Stranger => Algorithm::RS256,
+            Key::Ours | Key::Stranger | Key::Rsa4096 => Algorithm::RS256,
             Key::Ec => Algorithm::ES256,
+            Key::Ec384 => Algorithm::ES384,
             Key::Ed => Algorithm::EdDSA,
         }
     }
@@ -66,8 +78,8 @@ impl Key {
     /// The private key, ready to sign with.
     pub fn encoding_key(self) -> EncodingKey {
         match self {
-            Key::Ours | Key::Stranger => EncodingKey::from_rsa_pem(self.pem()),
-            Key::Ec => EncodingKey::from_ec_pem(self.pem()),
+            Key::Ours | Key::Stranger | Key::Rsa4096 => EncodingKey::from_rsa_pem(self.pem()),
+            Key::Ec | Key::Ec384 => EncodingKey::from_ec_pem(self.pem()),
             Key::Ed => EncodingKey::from_ed_pem(self.pem()),
         }
         .expect("the test keys are valid PEM")
