@@ -51,17 +51,8 @@ fn templates() -> Vec<String> {
 fn sam_validate_and_cfn_lint_accept_every_template() {
     let templates = templates();
     assert!(templates.len() >= 4, "{templates:?}");
-    run({
-        let mut cfn_lint = tool("cfn-lint");
-        cfn_lint.args(&templates);
-        cfn_lint
-    });
+    lint(&templates, &templates);
     for template in &templates {
-        let mut lint = tool("sam");
-        lint.args(["validate", "--lint", "--template-file", template])
-            .env("AWS_DEFAULT_REGION", "us-east-1");
-        run(lint);
-
         // Plain `sam validate` runs SAM's transform; with no managed policy to look up by name it
         // never calls AWS, and needs only a region.
         let mut validate = tool("sam");
@@ -69,6 +60,23 @@ fn sam_validate_and_cfn_lint_accept_every_template() {
             .args(["validate", "--template-file", template])
             .env("AWS_DEFAULT_REGION", "us-east-1");
         run(validate);
+    }
+}
+
+/// Runs `cfn-lint` on every file of `linted` and `sam validate --lint` on each of `templates`
+/// (SAM templates; `linted` may add expanded ones), failing on any finding.
+fn lint(linted: &[impl AsRef<std::ffi::OsStr>], templates: &[impl AsRef<std::ffi::OsStr>]) {
+    run({
+        let mut cfn_lint = tool("cfn-lint");
+        cfn_lint.args(linted);
+        cfn_lint
+    });
+    for template in templates {
+        let mut lint = tool("sam");
+        lint.args(["validate", "--lint", "--template-file"])
+            .arg(template)
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        run(lint);
     }
 }
 
@@ -1479,7 +1487,7 @@ fn each_standalone_template_deploys_one_authorizer() {
 /// The README's YAML block that puts a standalone authorizer on a Lambda Managed Instances
 /// capacity provider: properties of the function, in place of its `MemorySize: 128`.
 fn managed_instances_snippet() -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = testkit::readme::text();
     let blocks: Vec<&str> = readme
         .split("```yaml\n")
         .skip(1)
@@ -1582,18 +1590,7 @@ fn the_readme_puts_each_standalone_authorizer_on_a_capacity_provider() {
              manual step"
         );
     }
-    run({
-        let mut cfn_lint = tool("cfn-lint");
-        cfn_lint.args(&linted);
-        cfn_lint
-    });
-    for copy in &copies {
-        let mut lint = tool("sam");
-        lint.args(["validate", "--lint", "--template-file"])
-            .arg(copy)
-            .env("AWS_DEFAULT_REGION", "us-east-1");
-        run(lint);
-    }
+    lint(&linted, &copies);
 }
 
 /// No function is defined twice: the pet store takes both authorizers from templates/.
@@ -1687,7 +1684,7 @@ fn build_and_deploy_read_the_same_parameters() {
     for needed in ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"] {
         assert!(capabilities.contains(needed), "{capabilities}");
     }
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = testkit::readme::text();
     let deploy = &readme[readme.find("## Deploy").unwrap()..];
     let deploy = &deploy[..deploy[3..].find("\n## ").unwrap()];
     for line in deploy.lines().filter(|l| l.starts_with("sam ")) {
