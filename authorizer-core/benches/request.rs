@@ -23,17 +23,17 @@ fn bench(c: &mut Criterion) {
     let token_event = sample("admin-post.json");
     let request_event = sample("request-type.json");
     c.bench_function("event/token", |b| {
-        b.iter(|| AuthorizerRequest::from_json(black_box(&token_event)).unwrap())
+        b.iter(|| AuthorizerRequest::from_json(black_box(&token_event), None).unwrap())
     });
     c.bench_function("event/request", |b| {
-        b.iter(|| AuthorizerRequest::from_json(black_box(&request_event)).unwrap())
+        b.iter(|| AuthorizerRequest::from_json(black_box(&request_event), None).unwrap())
     });
     let http_event = sample("http-v2-admin-post.json");
     c.bench_function("event/http_v2", |b| {
-        b.iter(|| AuthorizerRequest::from_json(black_box(&http_event)).unwrap())
+        b.iter(|| AuthorizerRequest::from_json(black_box(&http_event), None).unwrap())
     });
 
-    let request = AuthorizerRequest::from_json(&token_event).unwrap();
+    let request = AuthorizerRequest::from_json(&token_event, None).unwrap();
     let principal = Principal {
         sub: "alice".into(),
         groups: vec!["admin".into()],

@@ -72,7 +72,10 @@ impl EventShape {
     /// The answer an event of this shape calls for.
     pub fn answer_shape(self, http_api_response: HttpApiResponse) -> AnswerShape {
         match (self, http_api_response) {
-            (EventShape::RestToken | EventShape::RestRequest, _) => AnswerShape::RestPolicy,
+            // A WebSocket API reads the REST answer, and takes no simple one.
+            (EventShape::RestToken | EventShape::RestRequest | EventShape::WebSocket, _) => {
+                AnswerShape::RestPolicy
+            }
             (EventShape::HttpV1, _) | (EventShape::HttpV2, HttpApiResponse::Iam) => {
                 AnswerShape::HttpPolicy
             }

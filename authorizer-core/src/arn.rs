@@ -1,6 +1,7 @@
 //! The `methodArn` of a REST API's authorizer event, or the `routeArn` of an HTTP API's, parsed
 //! once into its parts. Both have the same form; HTTP APIs add the `$default` stage and the `ANY`
-//! method.
+//! method. A WebSocket API's authorizer guards its connect route alone, whose ARN names the route
+//! instead of a method and path: `…/<stage>/$connect` ([`CONNECT_ROUTE`]).
 //!
 //! The policy we return may only grant methods of the API that called us, so the ARN's prefix
 //! (partition, region, account, API id, stage) is copied into every resource we grant. A prefix that
@@ -52,7 +53,11 @@ impl Partition {
     }
 }
 
-/// `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>`.
+/// The route a WebSocket API's authorizer guards, in place of a method in the ARN and with no path.
+pub const CONNECT_ROUTE: &str = "$connect";
+
+/// `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>`, or a
+/// WebSocket API's `arn:…:<api-id>/<stage>/$connect`.
 ///
 /// Kept as the text API Gateway sent, with the offsets of its parts: every resource the policy
 /// grants starts with the same `…/<stage>/` prefix, so granting is one copy of that prefix, and a
@@ -87,8 +92,13 @@ impl MethodArn {
         let mut parts = resource.splitn(4, '/');
         let mut part = || parts.next().ok_or(MalformedArn);
         let (api_id, stage, method) = (part()?, part()?, part()?);
-        // The root resource is `…/GET/`; a missing path separator is not an ARN API Gateway sends.
-        let path = part()?;
+        // The root resource is `…/GET/`; a missing path separator is not an ARN API Gateway sends,
+        // unless the method is a WebSocket route, which has no path.
+        let path = match parts.next() {
+            None if method == CONNECT_ROUTE => None,
+            None => return Err(MalformedArn),
+            Some(path) => Some(path),
+        };
 
         let lowercase_word = |s: &str| {
             !s.is_empty()
@@ -105,14 +115,22 @@ impl MethodArn {
                     && stage
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-            && !method.is_empty()
-            && method.bytes().all(|b| b.is_ascii_uppercase())
-            && path.bytes().all(|b| b.is_ascii_graphic());
+            && match path {
+                None => true,
+                Some(path) => {
+                    !method.is_empty()
+                        && method.bytes().all(|b| b.is_ascii_uppercase())
+                        && path.bytes().all(|b| b.is_ascii_graphic())
+                }
+            };
         if !valid {
             return Err(MalformedArn);
         }
-        // The path is the text's tail, after the method and its `/`.
-        let method_end = text.len() - path.len() - 1;
+        // The path is the text's tail, after the method and its `/`; a route has neither.
+        let method_end = match path {
+            Some(path) => text.len() - path.len() - 1,
+            None => text.len(),
+        };
         Ok(MethodArn {
             text: text.to_owned(),
             partition,
@@ -126,26 +144,34 @@ impl MethodArn {
         self.partition
     }
 
-    /// The HTTP method being called, e.g. `GET`.
+    /// The HTTP method being called, e.g. `GET`, or [`CONNECT_ROUTE`] for a WebSocket API.
     pub fn method(&self) -> &str {
         &self.text[self.method_start..self.method_end]
     }
 
-    /// The resource path being called, without its leading `/` (empty for the root resource), as
-    /// it follows the method in the ARN and as grants hold it.
+    /// The resource path being called, without its leading `/` (empty for the root resource, and
+    /// for a WebSocket route), as it follows the method in the ARN and as grants hold it.
     pub fn path(&self) -> &str {
-        &self.text[self.method_end + 1..]
+        self.text.get(self.method_end + 1..).unwrap_or_default()
+    }
+
+    /// Whether this is a WebSocket API's connect route rather than an HTTP method.
+    pub fn is_connect_route(&self) -> bool {
+        self.method_end == self.text.len()
     }
 
     /// The ARN of another method of the same API and stage: the only kind of resource we grant.
-    /// `method` and `path` (no leading `/`) come from the access rules and may hold `*`.
+    /// `method` and `path` (no leading `/`) come from the access rules and may hold `*`; the
+    /// method [`CONNECT_ROUTE`] names the WebSocket route, which has no path.
     pub fn sibling(&self, method: &str, path: &str) -> String {
         let prefix = &self.text[..self.method_start];
         let mut arn = String::with_capacity(prefix.len() + method.len() + 1 + path.len());
         arn.push_str(prefix);
         arn.push_str(method);
-        arn.push('/');
-        arn.push_str(path);
+        if method != CONNECT_ROUTE {
+            arn.push('/');
+            arn.push_str(path);
+        }
         arn
     }
 }
@@ -253,6 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_connect_route_of_a_websocket_api() {
+        let text = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/$connect";
+        let arn = MethodArn::parse(text).unwrap();
+        assert!(arn.is_connect_route());
+        assert_eq!((arn.method(), arn.path()), (CONNECT_ROUTE, ""));
+        assert_eq!(arn.to_string(), text);
+        assert_eq!(arn.sibling(CONNECT_ROUTE, ""), text);
+        assert_eq!(
+            arn.sibling("GET", "pets"),
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/pets"
+        );
+        assert!(!MethodArn::parse(PETS).unwrap().is_connect_route());
+    }
+
+    #[test]
     fn refuses_what_api_gateway_never_sends() {
         for text in [
             "",
@@ -273,6 +314,12 @@ mod tests {
             "arn:aws:execute-api:us-east-1:123456789012:abc/$default*/GET/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/$default/$default",
             "arn:aws:execute-api:us-east-1:123456789012:abc/$default/GET",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/$disconnect",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/$default",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/$connect/",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/$connect/x",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/$CONNECT",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/*/$connect",
             "arn:aws:execute-api:us-east-1:123456789012:abc//GET/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/pets",
             "arn:aws:execute-api:us-east-1:123456789012:abc/prod/get/pets",

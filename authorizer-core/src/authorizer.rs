@@ -1,6 +1,6 @@
 //! The request path every authorizer shares, as one pipeline:
-//! event shape → header → verify → principal → grants → answer shape → one log line and one
-//! metric line.
+//! event shape → header → verify → certificate binding → principal → grants → answer shape → one
+//! log line and one metric line.
 //!
 //! Each authorizer only brings a [`Verifier`]: how to tell a good token from a bad one, against
 //! its own keys and its issuer's own claims. Everything after it — the checks every issuer shares,
@@ -95,15 +95,19 @@ impl<V: Verifier + Sync> Authorizer<V> {
     }
 
     async fn decide(&self, event: &str) -> Result<(Decision, Answer), AuthError> {
-        let request = AuthorizerRequest::from_json(event)?;
+        let settings = &self.settings;
+        let request =
+            AuthorizerRequest::from_json(event, settings.token_query_parameter.as_deref())?;
         let token = Token::parse(&request.token)?;
         let claims = self.verifier.verify(&token).await?;
-        let settings = &self.settings;
         claims.check_issued_at(
             jsonwebtoken::get_current_timestamp(),
             settings.leeway_seconds,
             settings.max_age_seconds,
         )?;
+        settings
+            .certificate_binding
+            .check(&claims, request.client_certificate.as_deref())?;
         let names = self.verifier.claim_names(&claims, &settings.claim_names);
         let principal = Principal::from_claims(claims, names)?;
         let grants = settings.rules.grants_for(&principal);

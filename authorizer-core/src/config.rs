@@ -16,6 +16,7 @@ use std::ops::RangeInclusive;
 use jsonwebtoken::{Algorithm, Validation};
 
 use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
+use crate::binding::CertificateBinding;
 use crate::error::InitError;
 use crate::principal::{ClaimNames, ClaimPath};
 use crate::rules::{AccessRules, PET_STORE_RULES};
@@ -214,6 +215,17 @@ crate::variables! {
         /// at cold start: REST answers name the caller's key (`usageIdentifierKey`), see [API keys and
         /// usage plans](#api-keys-and-usage-plans)
         USAGE_PLAN_KEYS_SECRET_ARN = Off;
+
+        /// the name of a query-string parameter that may carry the token in REQUEST, HTTP API and
+        /// WebSocket events, beside the `Authorization` header (two different tokens: 401); unset,
+        /// the query string is never read. See [WebSocket APIs and tokens in the query
+        /// string](#websocket-apis-and-tokens-in-the-query-string)
+        TOKEN_QUERY_PARAMETER = Off;
+
+        /// `when-bound`: a token whose `cnf` holds `x5t#S256` is accepted only with the client
+        /// certificate it names, any other `cnf` is refused; `required`: every token must be so
+        /// bound. See [Certificate-bound tokens](#certificate-bound-tokens)
+        CERTIFICATE_BOUND_TOKENS = Value("when-bound");
     }
 }
 
@@ -250,6 +262,12 @@ pub struct Settings {
     /// `USAGE_PLAN_KEYS_SECRET_ARN`: where the usage-plan keys are read from at cold start; unset,
     /// answers name no key.
     pub usage_plan_keys: Option<SecretsManager>,
+    /// `TOKEN_QUERY_PARAMETER`: the query-string parameter that may carry the token; unset, the
+    /// query string is never read.
+    pub token_query_parameter: Option<String>,
+    /// `CERTIFICATE_BOUND_TOKENS` (default `when-bound`): which tokens must come with the client
+    /// certificate they are bound to.
+    pub certificate_binding: CertificateBinding,
 }
 
 impl Settings {
@@ -288,6 +306,22 @@ impl Settings {
                 })
                 .transpose()?
                 .unwrap_or_default(),
+            token_query_parameter: env.parse(&TOKEN_QUERY_PARAMETER, |name| {
+                if name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+                {
+                    Ok(name.to_owned())
+                } else {
+                    Err(
+                        "must be a query-string parameter name: letters, digits and `-._~`"
+                            .to_owned(),
+                    )
+                }
+            })?,
+            certificate_binding: env
+                .parse(&CERTIFICATE_BOUND_TOKENS, CertificateBinding::parse)?
+                .expect("CERTIFICATE_BOUND_TOKENS has a default"),
             usage_plan_keys: env
                 .get(&USAGE_PLAN_KEYS_SECRET_ARN)
                 .map(|arn| SecretsManager::from_env(&USAGE_PLAN_KEYS_SECRET_ARN, arn, env))
@@ -354,6 +388,8 @@ mod tests {
         assert_eq!(settings.max_age_seconds, None);
         assert_eq!(settings.claim_names.groups, [ClaimPath::name("groups")]);
         assert_eq!(settings.http_api_response, HttpApiResponse::Simple);
+        assert_eq!(settings.token_query_parameter, None);
+        assert_eq!(settings.certificate_binding, CertificateBinding::WhenBound);
     }
 
     #[test]
@@ -365,8 +401,15 @@ mod tests {
             ("ACCESS_RULES", r#"{"*": []}"#),
             ("HTTP_API_RESPONSE", "iam"),
             ("CONTEXT_CLAIMS", "custom:tier, email_verified"),
+            ("TOKEN_QUERY_PARAMETER", " access_token "),
+            ("CERTIFICATE_BOUND_TOKENS", "required"),
         ])
         .unwrap();
+        assert_eq!(
+            settings.token_query_parameter.as_deref(),
+            Some("access_token")
+        );
+        assert_eq!(settings.certificate_binding, CertificateBinding::Required);
         assert_eq!(settings.context_claims, ["custom:tier", "email_verified"]);
         assert_eq!(settings.http_api_response, HttpApiResponse::Iam);
         assert_eq!(settings.leeway_seconds, 0);
@@ -387,6 +430,10 @@ mod tests {
             ("JWT_MAX_AGE_SECONDS", "1h"),
             ("HTTP_API_RESPONSE", "IAM policy"),
             ("CONTEXT_CLAIMS", "tier, email"),
+            ("TOKEN_QUERY_PARAMETER", "token&x=1"),
+            ("TOKEN_QUERY_PARAMETER", "to ken"),
+            ("CERTIFICATE_BOUND_TOKENS", "always"),
+            ("CERTIFICATE_BOUND_TOKENS", "Required"),
         ] {
             let error = read(&[(var, value)]).unwrap_err();
             assert!(error.to_string().starts_with(var), "{error}");

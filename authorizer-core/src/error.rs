@@ -28,8 +28,8 @@ pub enum Rejection {
     /// No `Authorization` token, or an empty one.
     #[error("no token in the event")]
     MissingToken,
-    /// Two different `Authorization` headers.
-    #[error("more than one Authorization header")]
+    /// Two different tokens: `Authorization` headers, or a header and the query-string parameter.
+    #[error("more than one token in the event")]
     AmbiguousToken,
     /// A token longer than [`crate::MAX_TOKEN_BYTES`], refused unread.
     #[error("the token is longer than {max} bytes")]
@@ -86,6 +86,22 @@ pub enum Rejection {
     /// A Cognito `token_use` that is not accepted (refresh tokens never are).
     #[error("the token is not of a use this authorizer accepts")]
     WrongTokenUse,
+    /// A certificate-bound token (`cnf.x5t#S256`) came without a client certificate.
+    #[error("the token is bound to a client certificate, and the request has none")]
+    MissingCertificate,
+    /// The request's client certificate is not a PEM-encoded X.509 certificate.
+    #[error("the client certificate does not parse")]
+    MalformedCertificate,
+    /// The token is bound to another certificate than the request's.
+    #[error("the token is bound to another client certificate")]
+    CertificateMismatch,
+    /// A `cnf` this kit cannot check (DPoP's `jkt`, a `jwk`, anything but `x5t#S256`): accepting
+    /// such a sender-constrained token as a bearer token would undo its protection.
+    #[error("the token's confirmation method cannot be checked here")]
+    UnsupportedConfirmation,
+    /// `CERTIFICATE_BOUND_TOKENS=required`, and the token is not bound to a certificate.
+    #[error("the token is not bound to a client certificate")]
+    UnboundToken,
 }
 
 impl Rejection {
@@ -113,6 +129,11 @@ impl Rejection {
             Rejection::WrongAudience => "wrong_audience",
             Rejection::WrongClient => "wrong_client",
             Rejection::WrongTokenUse => "wrong_token_use",
+            Rejection::MissingCertificate => "missing_certificate",
+            Rejection::MalformedCertificate => "malformed_certificate",
+            Rejection::CertificateMismatch => "certificate_mismatch",
+            Rejection::UnsupportedConfirmation => "unsupported_cnf",
+            Rejection::UnboundToken => "unbound_token",
         }
     }
 }

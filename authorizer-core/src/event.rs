@@ -22,6 +22,7 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::http::HeaderMap;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use crate::arn::MethodArn;
 use crate::error::Rejection;
@@ -41,6 +42,9 @@ pub enum EventShape {
     HttpV1,
     /// An HTTP API's authorizer in payload format 2.0: `routeArn`, `identitySource`, `headers`.
     HttpV2,
+    /// A WebSocket API's authorizer, on its `$connect` route: the REST REQUEST shape, whose
+    /// `methodArn` names the route ([`crate::arn::CONNECT_ROUTE`]) instead of a method.
+    WebSocket,
 }
 
 /// What every authorizer needs from an event: a token to verify and the method being called.
@@ -48,11 +52,14 @@ pub enum EventShape {
 pub struct AuthorizerRequest {
     /// The JWT, without any `Bearer ` prefix. Never log it.
     pub token: String,
-    /// The method (REST) or route (HTTP API) being called, which scopes the answer to the calling
-    /// API and stage.
+    /// The method (REST) or route (HTTP and WebSocket APIs) being called, which scopes the answer
+    /// to the calling API and stage.
     pub method_arn: MethodArn,
     /// The kind of event it came in.
     pub shape: EventShape,
+    /// The client certificate (PEM) of a mutual-TLS request, which API Gateway passes to REQUEST
+    /// authorizers (`clientCertPem`); `None` without mutual TLS, and always for a TOKEN event.
+    pub client_certificate: Option<String>,
 }
 
 /// Every event read in full: a REST API's TOKEN or REQUEST event, or an HTTP API's 1.0 event.
@@ -63,7 +70,8 @@ enum AuthorizerEvent {
     Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
 }
 
-/// Who sent an event read in full: a REST API (no `version`) or an HTTP API (`"version": "1.0"`).
+/// Who sent an event read in full: a REST or WebSocket API (no `version`) or an HTTP API
+/// (`"version": "1.0"`).
 #[derive(Clone, Copy)]
 enum Api {
     Rest,
@@ -79,7 +87,8 @@ struct Version {
 /// The one reading of TOKEN and 2.0 events, without copying or buffering, and what tells every
 /// other event apart. For a TOKEN event its fields are exactly those that
 /// [`AuthorizerEvent::Token`] reads, with the same types: whenever it reads an object whose `type`
-/// is `TOKEN` and that has no `version`, the full reading gives the same values.
+/// is `TOKEN` and that has no `version`, the full reading gives the same values. The query string
+/// is kept unread, as its JSON text, until the settings ask for it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Outline<'a> {
@@ -97,12 +106,40 @@ struct Outline<'a> {
     #[serde(rename = "identitySource")]
     _identity_source: Option<Vec<IgnoredAny>>,
     #[serde(borrow)]
-    headers: Option<AuthorizationHeaders<'a>>,
+    headers: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    query_string_parameters: Option<&'a RawValue>,
+    #[serde(borrow)]
+    request_context: Option<ContextV2<'a>>,
+}
+
+/// What a 2.0 event's `requestContext` holds for us: the client certificate of mutual TLS.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ContextV2<'a> {
+    #[serde(borrow)]
+    authentication: Option<AuthenticationV2<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthenticationV2<'a> {
+    #[serde(borrow)]
+    client_cert: Option<ClientCertV2<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientCertV2<'a> {
+    #[serde(borrow)]
+    client_cert_pem: Option<Cow<'a, str>>,
 }
 
 impl AuthorizerRequest {
-    /// Reads any authorizer event from its JSON text.
-    pub fn from_json(event: &str) -> Result<Self, Rejection> {
+    /// Reads any authorizer event from its JSON text. With `query_parameter`
+    /// (`TOKEN_QUERY_PARAMETER`), a REQUEST-shaped event may carry the token in that query-string
+    /// parameter too; without it, the query string is never read.
+    pub fn from_json(event: &str, query_parameter: Option<&str>) -> Result<Self, Rejection> {
         // Only an object: a derived struct would also read a JSON array, field by field.
         let outline = if event.trim_start().starts_with('{') {
             serde_json::from_str::<Outline>(event).ok()
@@ -110,21 +147,40 @@ impl AuthorizerRequest {
             None
         };
         let Some(outline) = outline else {
-            return Self::read_in_full(event);
+            return Self::read_in_full(event, query_parameter);
         };
         match (outline.kind.as_deref(), outline.version.as_deref()) {
             (Some("TOKEN"), None) => Self::read(
                 EventShape::RestToken,
-                outline.authorization_token.as_deref(),
+                Sources::header(outline.authorization_token.as_deref()),
                 outline.method_arn.as_deref(),
+                None,
             ),
-            (Some("REQUEST"), Some("2.0")) => Self::read(
-                EventShape::HttpV2,
-                outline.headers.unwrap_or_default().only()?,
-                outline.route_arn.as_deref(),
-            ),
-            (_, None) => Self::read_request(event, Api::Rest),
-            (_, Some("1.0")) => Self::read_request(event, Api::HttpV1),
+            (Some("REQUEST"), Some("2.0")) => {
+                let headers = outline.headers.unwrap_or_default();
+                let query = match (query_parameter, outline.query_string_parameters) {
+                    (Some(_), Some(query)) => serde_json::from_str::<Option<Pairs>>(query.get())
+                        .map_err(|_| Rejection::MalformedEvent)?
+                        .unwrap_or_default(),
+                    _ => Pairs::default(),
+                };
+                let certificate = outline
+                    .request_context
+                    .and_then(|context| context.authentication?.client_cert?.client_cert_pem);
+                Self::read(
+                    EventShape::HttpV2,
+                    Sources {
+                        header: headers.only(|name| name.eq_ignore_ascii_case("authorization"))?,
+                        query: query_parameter
+                            .map(|name| query.all(|key| key == name))
+                            .unwrap_or_default(),
+                    },
+                    outline.route_arn.as_deref(),
+                    certificate.map(Cow::into_owned),
+                )
+            }
+            (_, None) => Self::read_request(event, Api::Rest, query_parameter),
+            (_, Some("1.0")) => Self::read_request(event, Api::HttpV1, query_parameter),
             // HTTP APIs send no other version.
             (_, Some(_)) => Err(Rejection::MalformedEvent),
         }
@@ -132,7 +188,7 @@ impl AuthorizerRequest {
 
     /// Reads whatever the outline could not: what is odd is refused as the full reading refuses
     /// it, and what is not is read as the outline would have read it.
-    fn read_in_full(event: &str) -> Result<Self, Rejection> {
+    fn read_in_full(event: &str, query_parameter: Option<&str>) -> Result<Self, Rejection> {
         let Version { version } =
             serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
         let api = match version.as_deref() {
@@ -141,62 +197,135 @@ impl AuthorizerRequest {
             // A 2.0 event that the outline could not read is malformed.
             Some(_) => return Err(Rejection::MalformedEvent),
         };
-        Self::read_request(event, api)
+        Self::read_request(event, api, query_parameter)
     }
 
-    /// Reads a REST TOKEN or REQUEST event, or an HTTP API's 1.0 event, in full through
-    /// [`AuthorizerEvent`].
-    fn read_request(event: &str, api: Api) -> Result<Self, Rejection> {
+    /// Reads a REST TOKEN or REQUEST event, a WebSocket event, or an HTTP API's 1.0 event, in
+    /// full through [`AuthorizerEvent`].
+    fn read_request(
+        event: &str,
+        api: Api,
+        query_parameter: Option<&str>,
+    ) -> Result<Self, Rejection> {
         let parsed: AuthorizerEvent =
             serde_json::from_str(event).map_err(|_| Rejection::MalformedEvent)?;
-        let (shape, authorization, method_arn) = match (&parsed, api) {
-            (AuthorizerEvent::Token(token), Api::Rest) => (
-                EventShape::RestToken,
-                token.authorization_token.as_deref(),
-                &token.method_arn,
-            ),
-            (AuthorizerEvent::Request(request), Api::Rest) => (
-                EventShape::RestRequest,
-                authorization_header(request)?,
-                &request.method_arn,
-            ),
-            (AuthorizerEvent::Request(request), Api::HttpV1) => (
-                EventShape::HttpV1,
-                authorization_header(request)?,
-                &request.method_arn,
-            ),
+        let request = match (&parsed, api) {
+            (AuthorizerEvent::Token(token), Api::Rest) => {
+                return Self::read(
+                    EventShape::RestToken,
+                    Sources::header(token.authorization_token.as_deref()),
+                    token.method_arn.as_deref(),
+                    None,
+                );
+            }
+            (AuthorizerEvent::Request(request), _) => request,
             // HTTP APIs send no TOKEN events.
             (AuthorizerEvent::Token(_), Api::HttpV1) => return Err(Rejection::MalformedEvent),
         };
-        Self::read(shape, authorization, method_arn.as_deref())
+        let shape = match api {
+            Api::Rest => EventShape::RestRequest,
+            Api::HttpV1 => EventShape::HttpV1,
+        };
+        let query = match query_parameter {
+            None => Vec::new(),
+            Some(name) => [
+                &request.query_string_parameters,
+                &request.multi_value_query_string_parameters,
+            ]
+            .into_iter()
+            .flat_map(|map| map.all(name).unwrap_or_default())
+            .collect(),
+        };
+        let certificate = request
+            .request_context
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.client_cert.as_ref()?.client_cert_pem.clone());
+        Self::read(
+            shape,
+            Sources {
+                header: authorization_header(request)?,
+                query,
+            },
+            request.method_arn.as_deref(),
+            certificate,
+        )
     }
 
-    /// The request, from the event's `Authorization` (header or token) and method or route ARN.
+    /// The request, from the event's token sources and method or route ARN. A REST REQUEST event
+    /// whose ARN names the connect route is a WebSocket API's; no other event may name it.
     fn read(
         shape: EventShape,
-        authorization: Option<&str>,
+        sources: Sources<'_>,
         method_arn: Option<&str>,
+        client_certificate: Option<String>,
     ) -> Result<Self, Rejection> {
         let method_arn = method_arn.ok_or(Rejection::MalformedEvent)?;
         let method_arn = MethodArn::parse(method_arn).map_err(|_| Rejection::MalformedMethodArn)?;
-        let token = bearer_token(authorization.ok_or(Rejection::MissingToken)?)?;
+        let shape = match (shape, method_arn.is_connect_route()) {
+            (EventShape::RestRequest, true) => EventShape::WebSocket,
+            (_, true) => return Err(Rejection::MalformedMethodArn),
+            (shape, false) => shape,
+        };
         Ok(AuthorizerRequest {
-            token: token.to_owned(),
+            token: sources.token()?.to_owned(),
             method_arn,
             shape,
+            client_certificate,
         })
     }
 }
 
-/// The `Authorization` values of a 2.0 event's `headers`, an object of strings whose names API
-/// Gateway writes in lower case (read here in any case). Other headers are skipped unread.
-#[derive(Default)]
-struct AuthorizationHeaders<'a>(Vec<Cow<'a, str>>);
+/// Where an event carries its token: the one `Authorization` value (the TOKEN event's
+/// `authorizationToken`), and the values of the query-string parameter `TOKEN_QUERY_PARAMETER`
+/// names (none when unset).
+struct Sources<'a> {
+    header: Option<&'a str>,
+    query: Vec<&'a str>,
+}
 
-impl AuthorizationHeaders<'_> {
-    /// The one value; several different ones make the request ambiguous.
-    fn only(&self) -> Result<Option<&str>, Rejection> {
-        match self.0.as_slice() {
+impl<'a> Sources<'a> {
+    fn header(header: Option<&'a str>) -> Self {
+        Sources {
+            header,
+            query: Vec::new(),
+        }
+    }
+
+    /// The one token they hold, without its `Bearer` scheme: when the header and the query, or two
+    /// query values, hold different tokens, the request is ambiguous.
+    fn token(&self) -> Result<&'a str, Rejection> {
+        let mut token = None;
+        for value in self.header.iter().chain(&self.query) {
+            let candidate = bearer_token(value)?;
+            match token {
+                Some(chosen) if chosen != candidate => return Err(Rejection::AmbiguousToken),
+                _ => token = Some(candidate),
+            }
+        }
+        token.ok_or(Rejection::MissingToken)
+    }
+}
+
+/// A JSON object of strings (a 2.0 event's `headers` or `queryStringParameters`), kept as its
+/// name and value pairs in order, borrowed from the event unless they hold escapes.
+#[derive(Default)]
+struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl Pairs<'_> {
+    /// The values of the names `wanted` accepts.
+    fn all(&self, wanted: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(_, value)| value.as_ref())
+            .collect()
+    }
+
+    /// The one value of the names `wanted` accepts; several different ones make the request
+    /// ambiguous.
+    fn only(&self, wanted: impl Fn(&str) -> bool) -> Result<Option<&str>, Rejection> {
+        match self.all(wanted).as_slice() {
             [] => Ok(None),
             [first, rest @ ..] if rest.iter().all(|value| value == first) => Ok(Some(first)),
             _ => Err(Rejection::AmbiguousToken),
@@ -204,28 +333,26 @@ impl AuthorizationHeaders<'_> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for AuthorizationHeaders<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Headers;
-        impl<'de> Visitor<'de> for Headers {
-            type Value = AuthorizationHeaders<'de>;
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = Pairs<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of header values")
+                f.write_str("an object of strings")
             }
 
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut values = Vec::new();
+                let mut pairs = Vec::new();
                 while let Some(Text(name)) = map.next_key()? {
                     let Text(value) = map.next_value()?;
-                    if name.eq_ignore_ascii_case("authorization") {
-                        values.push(value);
-                    }
+                    pairs.push((name, value));
                 }
-                Ok(AuthorizationHeaders(values))
+                Ok(Pairs(pairs))
             }
         }
-        deserializer.deserialize_map(Headers)
+        deserializer.deserialize_map(Object)
     }
 }
 
@@ -313,7 +440,7 @@ mod tests {
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets";
 
     fn read(event: serde_json::Value) -> Result<AuthorizerRequest, Rejection> {
-        AuthorizerRequest::from_json(&event.to_string())
+        AuthorizerRequest::from_json(&event.to_string(), None)
     }
 
     fn token_event(token: &str) -> serde_json::Value {
@@ -429,8 +556,8 @@ mod tests {
         ] {
             let event = event.replace("ARN", ARN);
             assert_eq!(
-                AuthorizerRequest::from_json(&event),
-                AuthorizerRequest::read_in_full(&event),
+                AuthorizerRequest::from_json(&event, None),
+                AuthorizerRequest::read_in_full(&event, None),
                 "{event}"
             );
         }
@@ -451,8 +578,8 @@ mod tests {
             let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
             let event = format!("{{{}}}", body.join(", ")).replace("ARN", ARN);
             proptest::prop_assert_eq!(
-                AuthorizerRequest::from_json(&event),
-                AuthorizerRequest::read_in_full(&event)
+                AuthorizerRequest::from_json(&event, None),
+                AuthorizerRequest::read_in_full(&event, None)
             );
         }
     }
@@ -551,6 +678,147 @@ mod tests {
             json!({"authorization": "a.b.c", "Authorization": "a.b.c"}),
         );
         assert_eq!(read(same_twice).unwrap().token, "a.b.c");
+    }
+
+    const CONNECT: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect";
+
+    /// A WebSocket API's `$connect` event, as API Gateway sends it to a REQUEST authorizer.
+    fn websocket_event(headers: serde_json::Value, query: serde_json::Value) -> serde_json::Value {
+        json!({
+            "type": "REQUEST", "methodArn": CONNECT, "headers": headers,
+            "multiValueHeaders": {}, "queryStringParameters": query,
+            "multiValueQueryStringParameters": {}, "stageVariables": {},
+            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+                               "extendedRequestId": "x", "requestTime": "07/Dec/2026:04:00:00 +0000",
+                               "messageDirection": "IN", "stage": "prod", "connectedAt": 1796616000000_u64,
+                               "requestTimeEpoch": 1796616000000_u64, "identity": {"sourceIp": "203.0.113.7"},
+                               "requestId": "r", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                               "connectionId": "P4ssAbCdIAMCJfA=", "apiId": "abc123"}
+        })
+    }
+
+    fn read_with_query(event: serde_json::Value) -> Result<AuthorizerRequest, Rejection> {
+        AuthorizerRequest::from_json(&event.to_string(), Some("token"))
+    }
+
+    #[test]
+    fn reads_websocket_connect_events() {
+        let request = read(websocket_event(
+            json!({"Authorization": "Bearer a.b.c"}),
+            json!(null),
+        ))
+        .unwrap();
+        assert_eq!(request.shape, EventShape::WebSocket);
+        assert_eq!(request.token, "a.b.c");
+        assert_eq!(request.method_arn.to_string(), CONNECT);
+        assert_eq!(
+            EventShape::WebSocket.answer_shape(crate::answer::HttpApiResponse::Simple),
+            crate::answer::AnswerShape::RestPolicy
+        );
+        // Only a REST-shaped REQUEST event may name the connect route.
+        let mut token = token_event("a.b.c");
+        token["methodArn"] = json!(CONNECT);
+        let mut v1 = websocket_event(json!({"Authorization": "a.b.c"}), json!(null));
+        v1["version"] = json!("1.0");
+        let mut v2 = v2_event(json!({"authorization": "a.b.c"}));
+        v2["routeArn"] = json!(CONNECT);
+        for event in [token, v1, v2] {
+            assert_eq!(
+                read(event.clone()),
+                Err(Rejection::MalformedMethodArn),
+                "{event}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_the_query_parameter_only_when_it_is_named() {
+        let only_query = websocket_event(json!({}), json!({"token": "a.b.c", "other": "d.e.f"}));
+        assert_eq!(read(only_query.clone()), Err(Rejection::MissingToken));
+        assert_eq!(read_with_query(only_query).unwrap().token, "a.b.c");
+        let mut rest = request_event(json!({}), json!(null));
+        rest["queryStringParameters"] = json!({"token": "a.b.c"});
+        rest["multiValueQueryStringParameters"] = json!({"token": ["a.b.c"]});
+        assert_eq!(read(rest.clone()), Err(Rejection::MissingToken));
+        assert_eq!(read_with_query(rest).unwrap().token, "a.b.c");
+        let mut v2 = v2_event(json!({}));
+        v2["queryStringParameters"] = json!({"token": "a.b.c"});
+        assert_eq!(read(v2.clone()), Err(Rejection::MissingToken));
+        assert_eq!(read_with_query(v2.clone()).unwrap().token, "a.b.c");
+        // Names are case-sensitive in a query string.
+        v2["queryStringParameters"] = json!({"Token": "a.b.c"});
+        assert_eq!(read_with_query(v2), Err(Rejection::MissingToken));
+        // Never read unnamed: a query string that is not even an object does not matter then.
+        let mut odd = v2_event(json!({"authorization": "a.b.c"}));
+        odd["queryStringParameters"] = json!(["token", "d.e.f"]);
+        assert_eq!(read(odd.clone()).unwrap().token, "a.b.c");
+        assert_eq!(read_with_query(odd), Err(Rejection::MalformedEvent));
+    }
+
+    #[test]
+    fn a_header_and_a_query_token_must_agree() {
+        let both = |header: &str, query: serde_json::Value| {
+            let mut v2 = v2_event(json!({"authorization": header}));
+            v2["queryStringParameters"] = query.clone();
+            let ws = websocket_event(json!({"Authorization": header}), query);
+            [read_with_query(v2), read_with_query(ws)]
+        };
+        for result in both("Bearer a.b.c", json!({"token": "a.b.c"})) {
+            assert_eq!(result.unwrap().token, "a.b.c");
+        }
+        for result in both("Bearer a.b.c", json!({"token": "d.e.f"})) {
+            assert_eq!(result, Err(Rejection::AmbiguousToken));
+        }
+        // An HTTP API joins a repeated parameter with commas: not a token.
+        for result in both("a.b.c", json!({"token": "a.b.c,d.e.f"})) {
+            assert_eq!(result, Err(Rejection::MalformedToken));
+        }
+        let mut rest = request_event(json!({}), json!(null));
+        rest["multiValueQueryStringParameters"] = json!({"token": ["a.b.c", "d.e.f"]});
+        assert_eq!(read_with_query(rest), Err(Rejection::AmbiguousToken));
+        let oversized = "a".repeat(MAX_TOKEN_BYTES + 1);
+        for result in both("a.b.c", json!({"token": oversized})) {
+            assert_eq!(
+                result,
+                Err(Rejection::Oversized {
+                    max: MAX_TOKEN_BYTES
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn keeps_the_client_certificate_of_request_events() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let cert = json!({"clientCertPem": pem, "subjectDN": "CN=alice", "issuerDN": "CN=ca",
+                          "serialNumber": "1", "validity": {"notBefore": "a", "notAfter": "b"}});
+        let mut rest = request_event(json!({"Authorization": "a.b.c"}), json!(null));
+        rest["requestContext"]["identity"] = json!({"sourceIp": "203.0.113.7", "clientCert": cert});
+        let mut v1 = rest.clone();
+        v1["version"] = json!("1.0");
+        let mut v2 = v2_event(json!({"authorization": "a.b.c"}));
+        v2["requestContext"]["authentication"] = json!({"clientCert": cert});
+        for event in [rest, v1, v2.clone()] {
+            assert_eq!(
+                read(event.clone()).unwrap().client_certificate.as_deref(),
+                Some(pem),
+                "{event}"
+            );
+        }
+        let plain = [
+            token_event("a.b.c"),
+            request_event(json!({"Authorization": "a.b.c"}), json!(null)),
+            v2_event(json!({"authorization": "a.b.c"})),
+        ];
+        for event in plain {
+            assert_eq!(read(event).unwrap().client_certificate, None);
+        }
+        // A TOKEN event has no certificate, whatever it holds.
+        let mut token = token_event("a.b.c");
+        token["requestContext"] = v2["requestContext"].clone();
+        assert_eq!(read(token).unwrap().client_certificate, None);
+        v2["requestContext"]["authentication"] = json!({"clientCert": {"clientCertPem": 7}});
+        assert_eq!(read(v2), Err(Rejection::MalformedEvent));
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //!    then an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the
 //!    help of [`jwt`]) and returns the [`VerifiedClaims`] of [`claims`], which also holds the
 //!    checks every issuer shares (`iat`, maximum age);
-//! 3. [`principal`] reads who is calling from those claims;
-//! 4. [`rules`] says what the principal may call: its grants;
-//! 5. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
+//! 3. [`binding`] holds a token bound to a client certificate to the request's certificate;
+//! 4. [`principal`] reads who is calling from those claims;
+//! 5. [`rules`] says what the principal may call: its grants;
+//! 6. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
 //!    naming the caller's usage-plan key ([`api_keys`]) to REST APIs.
 //!
 //! [`authorizer`] strings these together, logs one line per request, counts its outcome in
@@ -25,6 +26,7 @@ pub mod answer;
 pub mod api_keys;
 pub mod arn;
 pub mod authorizer;
+pub mod binding;
 pub mod claims;
 pub mod config;
 pub mod error;

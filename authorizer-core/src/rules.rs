@@ -1,7 +1,8 @@
 //! Access rules: which methods of the API each kind of caller may call.
 //!
 //! `ACCESS_RULES` is a JSON object whose keys say who (`*` for any valid token, `group:<name>`,
-//! `scope:<name>`, `claim:<name>=<value>`) and whose values list what (`"<METHOD> <path>"`). Rules
+//! `scope:<name>`, `claim:<name>=<value>`) and whose values list what (`"<METHOD> <path>"`, or
+//! `"$connect"` for a WebSocket API's connect route, which no method wildcard covers). Rules
 //! are parsed and checked once, at cold start; a request only looks them up. Paths use IAM's `*`
 //! wildcard (any run of characters, `/` included) because they end up verbatim in the policy's
 //! resources, and our own matcher must agree with IAM's: `?`, IAM's other wildcard, is therefore
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use tracing::warn;
 
+use crate::arn::CONNECT_ROUTE;
 use crate::principal::Principal;
 
 /// The rules of the seeds' pet store: anyone signed in may list pets, admins may also add them.
@@ -31,11 +33,12 @@ const METHODS: [&str; 8] = [
 ];
 
 /// One `"<METHOD> <path>"` entry: a method (or `*`) and a path pattern, as granted to a caller
-/// (its placeholders, if it had any, replaced).
+/// (its placeholders, if it had any, replaced); or the `$connect` entry, the WebSocket route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
+    /// A method of [`METHODS`], or [`CONNECT_ROUTE`].
     method: &'static str,
-    /// Without the leading `/`, as it follows the method in an ARN.
+    /// Without the leading `/`, as it follows the method in an ARN; empty for the route.
     path: String,
 }
 
@@ -63,10 +66,13 @@ enum Entry {
 
 impl Entry {
     fn parse(text: &str) -> Result<Self, String> {
+        if text.trim() == CONNECT_ROUTE {
+            return Ok(Entry::Plain(Grant::connect()));
+        }
         let (method, path) = text
             .trim()
             .split_once(' ')
-            .ok_or_else(|| format!("{text:?} is not \"<METHOD> <path>\""))?;
+            .ok_or_else(|| format!("{text:?} is neither \"<METHOD> <path>\" nor \"$connect\""))?;
         let method = METHODS
             .into_iter()
             .find(|known| known.eq_ignore_ascii_case(method))
@@ -234,7 +240,15 @@ impl Spelling {
 }
 
 impl Grant {
-    /// The method, as written in the ARN (`*` for every method).
+    /// The grant of a WebSocket API's connect route.
+    pub fn connect() -> Self {
+        Grant {
+            method: CONNECT_ROUTE,
+            path: String::new(),
+        }
+    }
+
+    /// The method, as written in the ARN (`*` for every method, [`CONNECT_ROUTE`] for the route).
     pub fn method(&self) -> &str {
         self.method
     }
@@ -244,14 +258,20 @@ impl Grant {
         &self.path
     }
 
-    /// Whether IAM would let this grant's resource cover `method` on `path` (no leading `/`).
+    /// Whether IAM would let this grant's resource cover `method` on `path` (no leading `/`). A
+    /// method wildcard's resource, `<stage>/*/<path>`, never covers `<stage>/$connect`: it needs
+    /// a `/` after the method.
     pub fn covers(&self, method: &str, path: &str) -> bool {
-        (self.method == "*" || self.method == method) && wildcard_match(&self.path, path)
+        let method_covered = self.method == method || self.method == "*" && method != CONNECT_ROUTE;
+        method_covered && wildcard_match(&self.path, path)
     }
 }
 
 impl std::fmt::Display for Grant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.method == CONNECT_ROUTE {
+            return f.write_str(CONNECT_ROUTE);
+        }
         write!(f, "{} /{}", self.method, self.path)
     }
 }
@@ -708,6 +728,39 @@ mod tests {
         assert!(grant("GET /*/toys").covers("GET", "pets/1/toys"));
         assert!(grant("GET /").covers("GET", ""));
         assert!(grant("GET /*").covers("GET", ""));
+    }
+
+    #[test]
+    fn only_the_connect_entry_grants_the_websocket_route() {
+        let rules =
+            AccessRules::from_json(r#"{"group:chat": [" $connect "], "*": ["* /*", "GET /pets"]}"#)
+                .unwrap();
+        let connect = |groups: &[&str]| {
+            rules
+                .grants_for(&principal(groups, &[]))
+                .iter()
+                .any(|grant| grant.covers(CONNECT_ROUTE, ""))
+        };
+        assert!(connect(&["chat"]));
+        assert!(!connect(&["other"]), "`* /*` must not cover $connect");
+        assert_eq!(
+            shown(rules.grants_for(&principal(&["chat"], &[]))),
+            ["$connect", "* /*", "GET /pets"]
+        );
+        // IAM agrees: the wildcard grant's resource does not match the route's ARN.
+        let arn = crate::arn::MethodArn::parse(
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/$connect",
+        )
+        .unwrap();
+        let resource = |method, path| arn.sibling(method, path);
+        assert!(!reference_match(
+            resource("*", "*").as_bytes(),
+            arn.to_string().as_bytes()
+        ));
+        assert_eq!(resource(CONNECT_ROUTE, ""), arn.to_string());
+        for text in ["$connect /", "$CONNECT", "GET $connect", "$disconnect"] {
+            assert!(Entry::parse(text).is_err(), "{text}");
+        }
     }
 
     proptest! {

@@ -82,6 +82,84 @@ pub fn http_v1_event(api: &str, method: &str, token: &str) -> String {
     .to_string()
 }
 
+/// A REST API's REQUEST event for `method /pets` on `api` (an ARN prefix, as for
+/// [`token_event`]) with these `headers` and `query` (JSON objects of strings), each also in its
+/// multi-value form, as API Gateway sends them.
+pub fn request_event(api: &str, method: &str, headers: Value, query: Value) -> String {
+    json!({
+        "type": "REQUEST",
+        "methodArn": format!("{api}/{method}/pets"),
+        "resource": "/pets",
+        "path": "/pets",
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi_valued(&headers),
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_valued(&query),
+        "pathParameters": {},
+        "stageVariables": {},
+        "requestContext": {"accountId": "123456789012", "apiId": "petstore01", "stage": "prod",
+                           "httpMethod": method, "resourcePath": "/pets", "path": "/prod/pets",
+                           "identity": {"sourceIp": "203.0.113.7"}, "requestId": "JKJaXmPLvHcESHA="}
+    })
+    .to_string()
+}
+
+/// A WebSocket API's `$connect` event on `api` (an ARN prefix, as for [`token_event`]) with these
+/// `headers` and `query` (JSON objects of strings), as API Gateway sends it to a REQUEST
+/// authorizer.
+pub fn websocket_event(api: &str, headers: Value, query: Value) -> String {
+    json!({
+        "type": "REQUEST",
+        "methodArn": format!("{api}/$connect"),
+        "headers": headers,
+        "multiValueHeaders": multi_valued(&headers),
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_valued(&query),
+        "stageVariables": {},
+        "requestContext": {
+            "routeKey": "$connect", "eventType": "CONNECT", "messageDirection": "IN",
+            "extendedRequestId": "P4ssAFQdIAMF8Ig=", "requestTime": "07/Dec/2026:04:00:00 +0000",
+            "stage": "prod", "connectedAt": 1_796_616_000_000_u64,
+            "requestTimeEpoch": 1_796_616_000_000_u64, "identity": {"sourceIp": "203.0.113.7"},
+            "requestId": "P4ssAFQdIAMF8Ig=", "domainName": "petstore03.execute-api.us-east-1.amazonaws.com",
+            "connectionId": "P4ssAcT0IAMCLuw=", "apiId": "petstore03"
+        }
+    })
+    .to_string()
+}
+
+/// `event` (a REQUEST event of any kind) as a mutual-TLS request presenting the certificate
+/// `pem`: where API Gateway puts it for payload format 2.0 (`requestContext.authentication`) or
+/// for the REST shape (`requestContext.identity`).
+pub fn with_client_certificate(event: &str, pem: &str) -> String {
+    let mut event: Value = serde_json::from_str(event).unwrap();
+    let certificate = json!({
+        "clientCertPem": pem, "subjectDN": "CN=client", "issuerDN": "CN=client",
+        "serialNumber": "1", "validity": {"notBefore": "Dec 7 04:00:00 2026 GMT",
+                                          "notAfter": "Nov 13 04:00:00 2126 GMT"}
+    });
+    if event["version"] == "2.0" {
+        event["requestContext"]["authentication"] = json!({"clientCert": certificate});
+    } else {
+        event["requestContext"]["identity"]["clientCert"] = certificate;
+    }
+    event.to_string()
+}
+
+/// `{"a": "x"}` → `{"a": ["x"]}`.
+fn multi_valued(single: &Value) -> Value {
+    single
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .map(|(name, value)| (name.clone(), json!([value])))
+                .collect()
+        })
+        .unwrap_or(Value::Null)
+}
+
 /// `token` calling `POST /pets` in every kind of event, each named after `name` and its kind: a
 /// REST TOKEN event on `rest_api`, and HTTP API events of payload formats 2.0 and 1.0 on
 /// `http_api` (ARN prefixes, as for [`token_event`] and [`http_event`]).

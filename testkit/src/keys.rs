@@ -106,3 +106,24 @@ pub fn key_set_file(keys: &[Key]) -> PathBuf {
 pub fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
+
+/// A client certificate of `testkit/keys/`, for certificate-bound tokens (RFC 8705).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Certificate {
+    /// Its PEM text, as API Gateway passes it (`clientCertPem`).
+    pub pem: &'static str,
+    /// The base64url SHA-256 of its DER, as OpenSSL computed it: what `cnf.x5t#S256` holds.
+    pub thumbprint: &'static str,
+}
+
+/// The certificate a bound token's holder presents.
+pub const ALICE_CERTIFICATE: Certificate = Certificate {
+    pem: include_str!("../keys/alice.pem"),
+    thumbprint: "nPVYv771Wd0VEExAUVaZoxrtk3cH3v8z0K5nPdPzjWg",
+};
+
+/// Someone else's certificate, presented with a token stolen from Alice.
+pub const MALLORY_CERTIFICATE: Certificate = Certificate {
+    pem: include_str!("../keys/mallory.pem"),
+    thumbprint: "XpWOa8kIhUHEGbYbDyS1BMbnhZpT7SD1f-jR2EHwmMM",
+};

@@ -6,7 +6,7 @@
 //!   demo settings are;
 //! - [`env`](mod@env): environment maps, as the functions and their `Config::from_env` read them;
 //! - [`declared`]: the variables each function declares it reads;
-//! - [`keys`]: the RSA test keys (`testkit/keys/`) and key sets made of them;
+//! - [`keys`]: the test keys and client certificates (`testkit/keys/`), and key sets made of them;
 //! - [`tokens`]: signed tokens, claim patches and one-character mutations;
 //! - [`events`]: the events API Gateway sends, and the sample events of `events/`;
 //! - [`reply`]: what a function posts back, and [`reply::outcome`], what API Gateway makes of it

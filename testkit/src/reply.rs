@@ -21,7 +21,8 @@ pub enum Reply {
     NoAnswer(String),
 }
 
-/// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets`,
+/// What API Gateway makes of an authorizer's reply: `200 allows GET /pets, POST /pets` (and
+/// `$connect` for a WebSocket API's route),
 /// `403 allows GET /pets` (an explicit Deny for the method called), `401`, or `500`, with
 /// `, usage key <value>` when it names an API key; of an HTTP
 /// API's simple response, `200 isAuthorized` or `403 not isAuthorized`; and of a proxy
@@ -92,12 +93,12 @@ fn proxy_outcome(response: &Value) -> String {
     format!("{} origin {origin}", response["statusCode"])
 }
 
-/// `arn:…:api/stage/GET/pets/1` → `GET /pets/1`.
+/// `arn:…:api/stage/GET/pets/1` → `GET /pets/1`; a WebSocket route's `arn:…:api/stage/$connect`
+/// → `$connect`.
 fn method_and_path(arn: &str) -> String {
     let mut parts = arn.splitn(4, '/').skip(2);
-    format!(
-        "{} /{}",
-        parts.next().unwrap_or("?"),
-        parts.next().unwrap_or("")
-    )
+    match (parts.next(), parts.next()) {
+        (Some(route), None) if route.starts_with('$') => route.to_owned(),
+        (method, path) => format!("{} /{}", method.unwrap_or("?"), path.unwrap_or("")),
+    }
 }
