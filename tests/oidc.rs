@@ -1,11 +1,13 @@
 //! End to end: the release `authorizer-oidc` behind a loopback Lambda Runtime API, trusting real
 //! OpenID Providers (oidc-provider, on loopback) at once — RS256, ES256 and EdDSA issuers whose
-//! keys share a `kid` — and moto's Cognito.
+//! keys share a `kid` —, moto's Cognito, and a multi-tenant Entra ID application whose `common`
+//! discovery document and key set are loopback stand-ins.
 
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
+use testkit::entra::{self, CONTOSO, Entra, FABRIKAM, HOME, STRANGER};
 use testkit::env::owned;
 use testkit::events::{in_every_shape, token_event};
 use testkit::function::{Function, assert_sample_events_pass};
@@ -355,14 +357,207 @@ fn moto_cognito_id_tokens_pass_through_the_pools_issuer() {
 
 #[test]
 fn bad_configuration_stops_the_function_at_init_naming_the_variable() {
-    for issuers in [
+    let mut bad = vec![
         "".to_owned(),
         "{}".to_owned(),
         json!([{"issuer": "https://idp.example.com", "audiences": ["x"], "algorithms": ["HS256"]}]).to_string(),
         json!([{"issuer": "http://idp.example.com", "audiences": ["x"]}]).to_string(),
         json!([{"issuer": "https://idp.example.com", "audiences": ["x"], "jwks_file": "/no/such.json"}]).to_string(),
+    ];
+    let template = entra::TEMPLATE;
+    let entra =
+        |tenants: Value| json!([{"issuer": template, "audiences": ["x"], "tenants": tenants}]);
+    let single = entra::issuer(template, CONTOSO);
+    // A template without tenants, or with tenants that are none or not tenant ids; tenants on an
+    // issuer that is no template; a listed tenant's issuer also listed on its own.
+    for tenants in [
+        json!([{"issuer": template, "audiences": ["x"]}]),
+        entra(json!([])),
+        entra(json!(["common"])),
+        entra(json!([CONTOSO.to_uppercase()])),
+        entra(json!([format!("{{{CONTOSO}}}")])),
+        entra(json!([CONTOSO, 1])),
+        entra(json!(CONTOSO)),
+        json!([{"issuer": single, "audiences": ["x"], "tenants": [CONTOSO]}]),
+        json!([entra(json!([CONTOSO]))[0], {"issuer": single, "audiences": ["x"]}]),
     ] {
+        bad.push(tenants.to_string());
+    }
+    for issuers in bad {
         let mut function = start(&issuers, &[]);
         function.assert_init_fails_naming("OIDC_ISSUERS", Duration::from_secs(10));
     }
+}
+
+/// The entry of a multi-tenant application of `entra` accepting `tenants`, its key set found by
+/// discovery.
+fn multi_tenant(entra: &Entra, tenants: &[&str]) -> Value {
+    json!({"issuer": entra.template, "audiences": [API_A], "tenants": tenants})
+}
+
+/// A token of bob's with this `iss` and `tid` (none when `null`), signed by Entra's key under
+/// `kid`.
+fn entra_token(kid: &str, iss: &str, tid: Value) -> String {
+    let claims = json!({"sub": "bob", "iss": iss, "aud": API_A, "exp": now() + 600});
+    signed(Key::Ours, kid, &patched(&claims, json!({"tid": tid})))
+}
+
+#[test]
+fn a_multi_tenant_entra_app_accepts_its_tenants_and_no_other_without_a_fetch() {
+    let entra = Entra::start();
+    // A single-tenant application of another tenant beside it, on the same key set.
+    let single = json!({"issuer": entra.issuer(HOME), "audiences": [API_A],
+                        "jwks_uri": entra.keys.url()});
+    let issuers = json!([multi_tenant(&entra, &[CONTOSO, FABRIKAM]), single]).to_string();
+    let mut function = start(
+        &issuers,
+        &[
+            ("RUST_LOG", "trace"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("JWKS_MIN_REFETCH_SECONDS", "1"),
+        ],
+    );
+    for tenant in [CONTOSO, FABRIKAM, HOME] {
+        let token = entra_token("ours-key", &entra.issuer(tenant), json!(tenant));
+        assert_eq!(
+            outcome(&function.invoke(&event(&token, "GET"))),
+            "200 allows GET /pets",
+            "{tenant}"
+        );
+    }
+    assert_eq!(
+        entra.discovery.paths(),
+        ["/common/v2.0/.well-known/openid-configuration"]
+    );
+    assert_eq!(
+        entra.keys.fetches(),
+        2,
+        "one fetch per issuer at cold start"
+    );
+
+    // Past the refetch interval, a token that reached the key cache with an unknown kid would
+    // cost a fetch: these must be refused before.
+    std::thread::sleep(Duration::from_millis(1100));
+    let template = entra.template.as_str();
+    let mut refused = vec![
+        (
+            "an unlisted tenant",
+            entra.issuer(STRANGER),
+            json!(STRANGER),
+        ),
+        (
+            "a tid disagreeing with iss",
+            entra.issuer(CONTOSO),
+            json!(FABRIKAM),
+        ),
+        (
+            "a listed tid, an unlisted iss",
+            entra.issuer(STRANGER),
+            json!(CONTOSO),
+        ),
+        (
+            "the home tid on a listed iss",
+            entra.issuer(CONTOSO),
+            json!(HOME),
+        ),
+        ("no tid", entra.issuer(CONTOSO), Value::Null),
+        ("the template as iss", template.to_owned(), json!(CONTOSO)),
+        (
+            "the template twice",
+            template.to_owned(),
+            json!("{tenantid}"),
+        ),
+        ("tid as a number", entra.issuer(CONTOSO), json!(42)),
+        ("tid as an array", entra.issuer(CONTOSO), json!([CONTOSO])),
+        (
+            "another issuer of the host",
+            format!("{}/", entra.issuer(CONTOSO)),
+            json!(CONTOSO),
+        ),
+    ];
+    let upper = CONTOSO.to_uppercase();
+    let braced = format!("{{{CONTOSO}}}");
+    let longer = format!("{CONTOSO}0");
+    let dotted = format!("{CONTOSO}/../{FABRIKAM}");
+    for hostile in [
+        "../",
+        "common",
+        "{tenantid}",
+        "",
+        &upper,
+        &braced,
+        &longer,
+        &dotted,
+    ] {
+        refused.push(("a hostile tid", entra.issuer(hostile), json!(hostile)));
+    }
+    let tokens: Vec<(String, String)> = refused
+        .iter()
+        .map(|(name, iss, tid)| {
+            (
+                format!("{name} ({tid})"),
+                entra_token("rotated", iss, tid.clone()),
+            )
+        })
+        .collect();
+    function.assert_each_refused(
+        tokens
+            .iter()
+            .map(|(name, token)| (name, event(token, "GET"))),
+    );
+    assert_eq!(entra.keys.fetches(), 2, "a refused tenant cost a fetch");
+    let logs = function.logs();
+    for reason in ["wrong_tenant", "missing_claim", "bad_claim", "wrong_issuer"] {
+        assert!(logs.contains(reason), "no {reason} in the logs:\n{logs}");
+    }
+    assert!(!logs.contains("unknown_kid"), "{logs}");
+    let all: Vec<&str> = tokens.iter().map(|(_, token)| token.as_str()).collect();
+    assert_logs_are_clean(&logs, &all, tokens.len());
+
+    // A listed tenant's unknown kid does reach the key set.
+    let rotated = entra_token("rotated", &entra.issuer(CONTOSO), json!(CONTOSO));
+    assert_eq!(outcome(&function.invoke(&event(&rotated, "GET"))), "401");
+    assert_eq!(entra.keys.fetches(), 3);
+}
+
+#[test]
+fn a_template_is_discovered_at_common_whose_document_must_name_it() {
+    let entra = Entra::start();
+    let port = entra.discovery.address().port();
+    for named in [
+        entra.issuer("common"),
+        entra.issuer(CONTOSO),
+        format!("http://localhost:{port}/{{tenantid}}/v2.0"),
+        format!("{}/", entra.template),
+    ] {
+        entra.publish(&named);
+        let issuers = json!([multi_tenant(&entra, &[CONTOSO])]).to_string();
+        let mut function = start(&issuers, &[]);
+        let logs = function.assert_init_fails_naming("OIDC_ISSUERS", Duration::from_secs(10));
+        assert!(
+            logs.contains("names the issuer") && logs.contains(&entra.template),
+            "{named}: {logs}"
+        );
+    }
+    assert!(
+        entra
+            .discovery
+            .paths()
+            .iter()
+            .all(|path| path == "/common/v2.0/.well-known/openid-configuration"),
+        "{:?}",
+        entra.discovery.paths()
+    );
+
+    // With `jwks_uri`, no discovery at all.
+    let asked = entra.discovery.fetches();
+    let mut entry = multi_tenant(&entra, &[CONTOSO]);
+    entry["jwks_uri"] = json!(entra.keys.url());
+    let mut function = start(&json!([entry]).to_string(), &[]);
+    let token = entra_token("ours-key", &entra.issuer(CONTOSO), json!(CONTOSO));
+    assert_eq!(
+        outcome(&function.invoke(&event(&token, "GET"))),
+        "200 allows GET /pets"
+    );
+    assert_eq!(entra.discovery.fetches(), asked);
 }

@@ -77,6 +77,10 @@ pub enum Rejection {
     /// `iss` is not the trusted issuer.
     #[error("the token was issued by another issuer")]
     WrongIssuer,
+    /// `iss` has the shape of a multi-tenant issuer's (`{tenantid}`), but its `tid` is not one of
+    /// the listed tenants, or is not the tenant its `iss` names.
+    #[error("the token was issued for a tenant its issuer does not accept")]
+    WrongTenant,
     /// `aud` names none of the configured audiences.
     #[error("the token was issued for another audience")]
     WrongAudience,
@@ -126,6 +130,7 @@ impl Rejection {
             Rejection::MissingClaim(_) => "missing_claim",
             Rejection::BadClaim(_) => "bad_claim",
             Rejection::WrongIssuer => "wrong_issuer",
+            Rejection::WrongTenant => "wrong_tenant",
             Rejection::WrongAudience => "wrong_audience",
             Rejection::WrongClient => "wrong_client",
             Rejection::WrongTokenUse => "wrong_token_use",

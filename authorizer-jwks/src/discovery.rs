@@ -5,6 +5,10 @@
 //! exactly the configured one (§4.3), or the document is someone else's and nothing in it is
 //! used; its `jwks_uri` is where the keys are. The document is read within the same limits as a
 //! key set.
+//!
+//! A multi-tenant issuer is the exception to where the document is: Entra ID publishes the
+//! issuer template `…/{tenantid}/v2.0` in the document of its `common` endpoint
+//! (`…/common/v2.0/.well-known/openid-configuration`), so the caller says where to read it.
 
 use serde::Deserialize;
 
@@ -50,13 +54,15 @@ struct Document {
     jwks_uri: Option<String>,
 }
 
-/// Reads `issuer`'s discovery document and returns its `jwks_uri`.
+/// Reads the discovery document at `document` (as a rule [`document_url`] of `issuer`), which
+/// must name `issuer`, and returns its `jwks_uri`.
 pub async fn jwks_uri(
     client: &reqwest::Client,
+    document: &str,
     issuer: &str,
     limits: &FetchLimits,
 ) -> Result<String, FetchError> {
-    let body = download(client, &document_url(issuer), limits.max_bytes).await?;
+    let body = download(client, document, limits.max_bytes).await?;
     read(&body, issuer)
 }
 

@@ -178,10 +178,11 @@ enum Origin {
     File(PathBuf),
     /// An `http(s)://` URL.
     Url { client: HttpClient, url: String },
-    /// The `jwks_uri` of the issuer's discovery document, found on the first fetch (or by
-    /// [`KeySetSource::discover`]) and then kept.
+    /// The `jwks_uri` of the discovery document at `document`, which must name `issuer`, found
+    /// on the first fetch (or by [`KeySetSource::discover`]) and then kept.
     Discovery {
         client: HttpClient,
+        document: String,
         issuer: String,
         jwks_uri: OnceLock<String>,
     },
@@ -224,9 +225,11 @@ impl KeySetSource {
     }
 
     /// A key set fetched from the `jwks_uri` that `issuer`'s discovery document names (OpenID
-    /// Connect Discovery), with `client`.
+    /// Connect Discovery), with `client`. The document is read at `document`: as a rule
+    /// [`crate::discovery::document_url`] of `issuer`, but a multi-tenant issuer's is elsewhere.
     pub fn discovery(
         issuer: String,
+        document: String,
         client: HttpClient,
         limits: FetchLimits,
         algorithms: &[Algorithm],
@@ -234,6 +237,7 @@ impl KeySetSource {
         let jwks_uri = OnceLock::new();
         let origin = Origin::Discovery {
             client,
+            document,
             issuer,
             jwks_uri,
         };
@@ -267,10 +271,13 @@ impl KeySetSource {
         match &self.origin {
             Origin::Discovery {
                 client,
+                document,
                 issuer,
                 jwks_uri,
             } if jwks_uri.get().is_none() => {
-                let found = crate::discovery::jwks_uri(client.get()?, issuer, &self.limits).await?;
+                let found =
+                    crate::discovery::jwks_uri(client.get()?, document, issuer, &self.limits)
+                        .await?;
                 let _ = jwks_uri.set(found);
                 Ok(())
             }

@@ -11,13 +11,15 @@ use authorizer_jwks::discovery::is_secure_url;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
+use crate::tenants::Tenants;
+
 authorizer_core::variables! {
     /// The OpenID Connect authorizer's own variables, beside the groups every key-fetching
     /// function reads ([`cache::function_variables`]).
     OWN {
         /// a JSON array of the trusted issuers, one object each (`issuer`, `audiences`, and
-        /// optionally `algorithms`, `jwks_uri`, `jwks_file`, `groups_claims`, `scope_claims`): see
-        /// [authorizer-oidc](#authorizer-oidc)
+        /// optionally `algorithms`, `jwks_uri`, `jwks_file`, `groups_claims`, `scope_claims`, and
+        /// `tenants` for a multi-tenant issuer): see [authorizer-oidc](#authorizer-oidc)
         OIDC_ISSUERS = Required;
     }
 }
@@ -51,7 +53,8 @@ const SIGNATURE_ALGORITHMS: [(&str, Algorithm); 9] = [
 /// One trusted issuer, as `OIDC_ISSUERS` lists it, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
-    /// `issuer`: the exact `iss` of its tokens, an `https://` URL (`http://` on loopback only).
+    /// `issuer`: the exact `iss` of its tokens, an `https://` URL (`http://` on loopback only);
+    /// or, holding `{tenantid}`, the template of the issuers of [`Issuer::tenants`].
     pub issuer: String,
     /// `audiences`: a token's `aud` must name one of them.
     pub audiences: Vec<String>,
@@ -63,6 +66,32 @@ pub struct Issuer {
     pub jwks_file: Option<PathBuf>,
     /// Where its tokens' groups (`groups_claims`) and scopes (`scope_claims`) are.
     pub claim_names: ClaimNames,
+    /// `tenants`: for an `issuer` holding `{tenantid}` (a multi-tenant Entra ID application), the
+    /// tenants whose tokens it accepts; `None` for any other issuer.
+    pub tenants: Option<Tenants>,
+}
+
+impl Issuer {
+    /// Every `iss` its tokens may carry: its `issuer`, or its template's for each of its tenants
+    /// (never the template itself).
+    pub fn accepted(&self) -> Vec<String> {
+        match &self.tenants {
+            None => vec![self.issuer.clone()],
+            Some(tenants) => tenants
+                .tenants()
+                .iter()
+                .map(|tenant| tenants.issuer_of(tenant))
+                .collect(),
+        }
+    }
+
+    /// The issuer whose discovery document it reads (unless `jwks_uri` is set): its own, or
+    /// Entra ID's `common` for a template, whose document publishes the template.
+    pub fn discovery_issuer(&self) -> String {
+        self.tenants
+            .as_ref()
+            .map_or_else(|| self.issuer.clone(), Tenants::discovery_issuer)
+    }
 }
 
 /// The OpenID Connect authorizer's settings.
@@ -70,7 +99,7 @@ pub struct Issuer {
 pub struct Config {
     /// The settings every authorizer shares (rules, leeway, maximum age, claim names).
     pub shared: Settings,
-    /// `OIDC_ISSUERS`: at least one, each `issuer` once.
+    /// `OIDC_ISSUERS`: at least one, each `issuer` once, and no `iss` accepted by two.
     pub issuers: Vec<Issuer>,
     /// `JWKS_MIN_REFETCH_SECONDS` and `JWKS_MAX_AGE_SECONDS`, for each issuer's keys.
     pub cache: CachePolicy,
@@ -105,6 +134,7 @@ struct RawIssuer {
     jwks_file: Option<PathBuf>,
     groups_claims: Option<Vec<ClaimPath>>,
     scope_claims: Option<Vec<ClaimPath>>,
+    tenants: Option<Vec<String>>,
 }
 
 /// Reads `OIDC_ISSUERS`; `names` are the shared claim names each issuer starts from.
@@ -126,8 +156,19 @@ fn issuers(json: &str, names: &ClaimNames) -> Result<Vec<Issuer>, String> {
             let raw: RawIssuer =
                 serde_json::from_value(value).map_err(|e| format!("{name}: {e}"))?;
             let issuer = issuer(raw, names).map_err(|reason| format!("{name}: {reason}"))?;
-            if !seen.insert(issuer.issuer.clone()) {
-                return Err(format!("{name} is listed twice"));
+            // A template is listed once too, and no `iss` may choose between two issuers.
+            let template = issuer.tenants.is_some().then(|| issuer.issuer.clone());
+            let mut accepted = issuer.accepted().into_iter().chain(template);
+            match accepted.find(|iss| !seen.insert(iss.clone())) {
+                Some(twice) if twice == issuer.issuer => {
+                    return Err(format!("{name} is listed twice"));
+                }
+                Some(twice) => {
+                    return Err(format!(
+                        "{name}: its tenant's issuer {twice:?} is listed twice"
+                    ));
+                }
+                None => {}
             }
             Ok(issuer)
         })
@@ -138,6 +179,7 @@ fn issuer(raw: RawIssuer, names: &ClaimNames) -> Result<Issuer, String> {
     if !is_secure_url(&raw.issuer) {
         return Err("`issuer` must be an https:// URL (http:// only on loopback)".to_owned());
     }
+    let tenants = Tenants::new(&raw.issuer, raw.tenants).map_err(|e| e.to_string())?;
     if raw.audiences.is_empty() || raw.audiences.iter().any(|aud| aud.trim().is_empty()) {
         return Err("`audiences` must list at least one audience, none empty".to_owned());
     }
@@ -191,6 +233,7 @@ fn issuer(raw: RawIssuer, names: &ClaimNames) -> Result<Issuer, String> {
         jwks_uri: raw.jwks_uri,
         jwks_file: raw.jwks_file,
         claim_names,
+        tenants,
     })
 }
 
@@ -207,6 +250,7 @@ pub fn unavailable(issuer: &str, reason: impl std::fmt::Display) -> InitError {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    use testkit::entra::{CONTOSO, FABRIKAM, TEMPLATE, issuer as entra};
 
     fn config(issuers: Value, extra: &[(&str, &str)]) -> Result<Config, InitError> {
         let json = issuers.to_string();
@@ -264,6 +308,70 @@ mod tests {
             [serde_json::from_value::<ClaimPath>(json!(["realm_access", "roles"])).unwrap()]
         );
         assert_eq!(keycloak.claim_names.scopes, [ClaimPath::name("scope")]);
+    }
+
+    /// A multi-tenant Entra ID application's entry, listing `tenants`.
+    fn multi_tenant(tenants: Value) -> Value {
+        json!({"issuer": TEMPLATE, "audiences": ["<application-id>"], "tenants": tenants})
+    }
+
+    #[test]
+    fn a_template_issuer_accepts_the_issuer_of_each_tenant_and_discovers_at_common() {
+        let single = entra(TEMPLATE, CONTOSO);
+        let plain = json!({"issuer": single, "audiences": ["x"]});
+        let config = config(json!([multi_tenant(json!([FABRIKAM])), plain]), &[]).unwrap();
+        let [template, plain] = &config.issuers[..] else {
+            panic!()
+        };
+        assert_eq!(template.issuer, TEMPLATE);
+        assert_eq!(template.accepted(), [entra(TEMPLATE, FABRIKAM)]);
+        assert_eq!(template.discovery_issuer(), entra(TEMPLATE, "common"));
+        assert_eq!(
+            (plain.accepted(), plain.discovery_issuer()),
+            (vec![single.clone()], single)
+        );
+        assert_eq!(plain.tenants, None);
+    }
+
+    #[test]
+    fn tenants_wrong_or_misplaced_name_the_variable() {
+        let single = entra(TEMPLATE, CONTOSO);
+        for issuers in [
+            json!([{"issuer": TEMPLATE, "audiences": ["x"]}]),
+            json!([multi_tenant(json!([]))]),
+            json!([multi_tenant(json!(CONTOSO))]),
+            json!([multi_tenant(json!(["common"]))]),
+            json!([multi_tenant(json!([CONTOSO.to_uppercase()]))]),
+            json!([multi_tenant(json!([format!("{{{CONTOSO}}}")]))]),
+            json!([multi_tenant(json!([CONTOSO, 7]))]),
+            json!([multi_tenant(json!([CONTOSO, CONTOSO]))]),
+            json!([{"issuer": single, "audiences": ["x"], "tenants": [CONTOSO]}]),
+            json!([{"issuer": single, "audiences": ["x"], "tenants": []}]),
+            json!([{"issuer": "http://login.microsoftonline.com/{tenantid}/v2.0",
+                    "audiences": ["x"], "tenants": [CONTOSO]}]),
+            json!([{"issuer": "https://{tenantid}.example.com/", "audiences": ["x"],
+                    "tenants": [CONTOSO]}]),
+            // The same iss twice: a template twice, or a plain issuer that is a listed tenant's.
+            json!([
+                multi_tenant(json!([CONTOSO])),
+                multi_tenant(json!([CONTOSO]))
+            ]),
+            json!([
+                multi_tenant(json!([FABRIKAM])),
+                multi_tenant(json!([CONTOSO]))
+            ]),
+            json!([multi_tenant(json!([CONTOSO])), {"issuer": single, "audiences": ["x"]}]),
+        ] {
+            let error = config(issuers.clone(), &[]).unwrap_err().to_string();
+            assert!(
+                error.starts_with("OIDC_ISSUERS is invalid"),
+                "{issuers}: {error}"
+            );
+            assert!(
+                error.contains("login.microsoftonline.com") || error.contains("example.com"),
+                "{issuers}: {error}"
+            );
+        }
     }
 
     #[test]

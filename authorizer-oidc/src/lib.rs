@@ -2,15 +2,17 @@
 //! Keycloak, Google, Cognito… —, several at once, each verified against its own key set.
 //!
 //! [`config`] declares and reads the settings once at cold start, the trusted issuers among
-//! them; `authorizer_jwks` finds each issuer's key set (through its discovery document, or where
-//! it is configured), fetches it within strict limits, or reads it from a file shipped with the
-//! function, and keeps it across invocations; [`Oidc`] is the [`Verifier`] the shared
+//! them, and [`tenants`] checks the tenants of a multi-tenant (Entra ID) issuer; `authorizer_jwks`
+//! finds each issuer's key set (through its discovery document, or where it is configured),
+//! fetches it within strict limits, or reads it from a file shipped with the function, and keeps
+//! it across invocations; [`Oidc`] is the [`Verifier`] the shared
 //! [`Authorizer`] calls. The checks every issuer shares, access rules, answers and errors are
 //! `authorizer_core`'s.
 
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod tenants;
 
 use std::collections::HashMap;
 
@@ -20,16 +22,21 @@ use authorizer_core::{
     AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier,
 };
 use authorizer_jwks::cache::KeyCache;
+use authorizer_jwks::discovery::document_url;
 use authorizer_jwks::keyset::{FetchLimits, HttpClient, KeySetSource};
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use serde_json::Value;
 
 pub use crate::config::{Config, Issuer};
+use crate::tenants::Tenants;
 
-/// Verifies the tokens of the configured issuers: the issuer is chosen by the token's `iss`, and
-/// everything else — keys, algorithms, audiences, claim names — is that issuer's alone.
+/// Verifies the tokens of the configured issuers: the issuer is chosen by the token's `iss` (and,
+/// for a multi-tenant issuer, its `tid`), and everything else — keys, algorithms, audiences,
+/// claim names — is that issuer's alone.
 #[derive(Debug)]
 pub struct Oidc {
+    /// By `issuer` as configured: a template for a multi-tenant issuer.
     issuers: HashMap<String, IssuerVerifier>,
 }
 
@@ -42,6 +49,8 @@ struct IssuerVerifier {
     validations: Vec<(Algorithm, Validation)>,
     claim_names: ClaimNames,
     jwks_file: Option<std::path::PathBuf>,
+    /// A multi-tenant issuer's tenants: its tokens are chosen by the template, not by `iss`.
+    tenants: Option<Tenants>,
 }
 
 impl Oidc {
@@ -93,9 +102,31 @@ impl Oidc {
         .map(|_| ())
     }
 
-    /// The key cache of `issuer`, for tests and benchmarks that count fetches.
+    /// The key cache of `issuer` (as configured: a template for a multi-tenant issuer), for tests
+    /// and benchmarks that count fetches.
     pub fn key_cache(&self, issuer: &str) -> Option<&KeyCache> {
         self.issuers.get(issuer).map(|issuer| &issuer.keys)
+    }
+
+    /// The issuer of a token whose (unverified) `iss` and `tid` are these: the issuer configured
+    /// as `iss`, or the multi-tenant issuer whose template `iss` fits, if it accepts `tid` there.
+    /// The template itself is never an issuer. An `iss` that fits no template is a
+    /// [`Rejection::WrongIssuer`]; one that fits a template is refused as [`Tenants::check`] says.
+    fn issuer_of(&self, iss: &str, tid: Option<&Value>) -> Result<&IssuerVerifier, Rejection> {
+        if let Some(issuer) = self.issuers.get(iss).filter(|i| i.tenants.is_none()) {
+            return Ok(issuer);
+        }
+        let mut refusal = Rejection::WrongIssuer;
+        for issuer in self.issuers.values() {
+            let Some(tenants) = issuer.tenants.as_ref().filter(|t| t.fits(iss)) else {
+                continue;
+            };
+            match tenants.check(iss, tid) {
+                Ok(()) => return Ok(issuer),
+                Err(rejection) => refusal = rejection,
+            }
+        }
+        Err(refusal)
     }
 }
 
@@ -107,6 +138,7 @@ impl IssuerVerifier {
             }
             None => KeySetSource::discovery(
                 issuer.issuer.clone(),
+                document_url(&issuer.discovery_issuer()),
                 client,
                 limits.clone(),
                 &issuer.algorithms,
@@ -117,7 +149,7 @@ impl IssuerVerifier {
             .iter()
             .map(|algorithm| {
                 let mut validation = config.shared.validation(*algorithm);
-                validation.set_issuer(&[&issuer.issuer]);
+                validation.set_issuer(&issuer.accepted());
                 validation.set_audience(&issuer.audiences);
                 validation.validate_aud = true;
                 validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -129,26 +161,28 @@ impl IssuerVerifier {
             validations,
             claim_names: issuer.claim_names.clone(),
             jwks_file: issuer.jwks_file.clone(),
+            tenants: issuer.tenants.clone(),
         }
     }
 }
 
-/// The one claim read before the signature is checked, and only to choose the issuer.
+/// The claims read before the signature is checked, and only to choose the issuer: `tid` is
+/// read as any JSON, since only a multi-tenant issuer asks it to be a string.
 #[derive(Deserialize)]
 struct Unverified {
     iss: Option<String>,
+    tid: Option<Value>,
 }
 
 impl Verifier for Oidc {
     async fn verify(&self, token: &Token<'_>) -> Result<VerifiedClaims, AuthError> {
         // The header and the payload's `iss` are read before the signature is checked only to
-        // choose the issuer and its key; an issuer that is not configured costs no fetch.
+        // choose the issuer and its key; an issuer that is not configured, or a tenant that is
+        // not listed, costs no fetch.
         let header = token.header();
-        let iss = token
-            .unverified_claims::<Unverified>()?
-            .iss
-            .ok_or(Rejection::MissingClaim("iss"))?;
-        let issuer = self.issuers.get(&iss).ok_or(Rejection::WrongIssuer)?;
+        let unverified = token.unverified_claims::<Unverified>()?;
+        let iss = unverified.iss.ok_or(Rejection::MissingClaim("iss"))?;
+        let issuer = self.issuer_of(&iss, unverified.tid.as_ref())?;
         let (_, validation) = issuer
             .validations
             .iter()
@@ -162,8 +196,8 @@ impl Verifier for Oidc {
     fn claim_names<'a>(&'a self, claims: &VerifiedClaims, names: &'a ClaimNames) -> &'a ClaimNames {
         claims
             .get("iss")
-            .and_then(|iss| iss.as_str())
-            .and_then(|iss| self.issuers.get(iss))
+            .and_then(Value::as_str)
+            .and_then(|iss| self.issuer_of(iss, claims.get("tid")).ok())
             .map_or(names, |issuer| &issuer.claim_names)
     }
 }
@@ -182,8 +216,9 @@ mod tests {
     use super::*;
     use futures_util::FutureExt as _;
     use serde_json::{Value, json};
+    use testkit::entra::{CONTOSO, FABRIKAM, STRANGER, TEMPLATE};
     use testkit::keys::Key;
-    use testkit::tokens::{now, signed};
+    use testkit::tokens::{now, patched, signed};
 
     const A: &str = "https://a.example.com/";
     const B: &str = "https://b.example.com/realms/pets";
@@ -368,6 +403,109 @@ mod tests {
         // The key was never kept: its kid is unknown, and the refetch finds no endpoint.
         let refused = runtime.block_on(oidc.verifier.verify(&token));
         assert!(matches!(refused, Err(AuthError::Fault(_))), "{refused:?}");
+    }
+
+    /// The issuer of an Entra ID `tenant`.
+    fn entra(tenant: &str) -> String {
+        testkit::entra::issuer(TEMPLATE, tenant)
+    }
+
+    /// Issuer A beside a multi-tenant Entra ID application of the tenants Contoso and Fabrikam,
+    /// its roles in `roles`, its RS256 key set (kid `entra`) shipped; any fetch would fail.
+    fn multi_tenant() -> Authorizer<Oidc> {
+        let issuers = json!([
+            {"issuer": A, "audiences": ["api-a"], "jwks_uri": "http://127.0.0.1:9/a",
+             "jwks_file": key_file(&[jwk(Key::Ours, "shared")])},
+            {"issuer": TEMPLATE, "audiences": ["api-entra"], "tenants": [CONTOSO, FABRIKAM],
+             "jwks_uri": "http://127.0.0.1:9/entra", "jwks_file": key_file(&[jwk(Key::Ours, "entra")]),
+             "groups_claims": ["roles"]},
+        ])
+        .to_string();
+        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", &issuers)]);
+        authorizer_from_env(&Env::new(&lookup))
+            .now_or_never()
+            .expect("shipped key sets need no wait")
+            .unwrap()
+    }
+
+    /// An Entra ID token's claims: `iss` and `tid` as given (a `null` `tid` is none).
+    fn entra_claims(iss: &str, tid: Value) -> Value {
+        patched(
+            &claims(iss, "api-entra"),
+            json!({"roles": ["vet"], "tid": tid}),
+        )
+    }
+
+    #[test]
+    fn a_multi_tenant_issuer_accepts_its_tenants_beside_a_plain_issuer() {
+        let oidc = multi_tenant();
+        let names = &oidc.settings.claim_names;
+        for tenant in [CONTOSO, FABRIKAM] {
+            let token = signed(
+                Key::Ours,
+                "entra",
+                &entra_claims(&entra(tenant), json!(tenant)),
+            );
+            let claims = verify(&oidc, &token).unwrap();
+            let names = oidc.verifier.claim_names(&claims, names).clone();
+            let principal = authorizer_core::Principal::from_claims(claims, &names).unwrap();
+            assert_eq!(principal.groups, ["vet"], "{tenant}");
+        }
+        let a = signed(Key::Ours, "shared", &claims(A, "api-a"));
+        assert!(verify(&oidc, &a).is_ok());
+        // A listed tenant's token for issuer A's audience.
+        let contoso = entra_claims(&entra(CONTOSO), json!(CONTOSO));
+        let for_a = patched(&contoso, json!({"aud": "api-a"}));
+        assert_eq!(
+            refused(&oidc, &signed(Key::Ours, "entra", &for_a)),
+            Rejection::WrongAudience
+        );
+    }
+
+    #[test]
+    fn a_token_of_another_tenant_is_refused_without_a_fetch() {
+        let oidc = multi_tenant();
+        let upper = CONTOSO.to_uppercase();
+        let longer = format!("{CONTOSO}0");
+        let mut tokens = vec![
+            // An unlisted tenant; tids that disagree with iss; the template itself.
+            (entra(STRANGER), json!(STRANGER), Rejection::WrongTenant),
+            (entra(STRANGER), json!(CONTOSO), Rejection::WrongTenant),
+            (entra(CONTOSO), json!(FABRIKAM), Rejection::WrongTenant),
+            (entra(CONTOSO), json!(STRANGER), Rejection::WrongTenant),
+            (TEMPLATE.to_owned(), json!(CONTOSO), Rejection::WrongTenant),
+            (
+                TEMPLATE.to_owned(),
+                json!(tenants::PLACEHOLDER),
+                Rejection::WrongTenant,
+            ),
+            // No tid, or one that is not a string.
+            (entra(CONTOSO), Value::Null, Rejection::MissingClaim("tid")),
+            (entra(CONTOSO), json!([CONTOSO]), Rejection::BadClaim("tid")),
+            (entra(CONTOSO), json!(1), Rejection::BadClaim("tid")),
+            (
+                entra(CONTOSO),
+                json!({"id": CONTOSO}),
+                Rejection::BadClaim("tid"),
+            ),
+            // Another issuer of the host.
+            (
+                format!("{}/", entra(CONTOSO)),
+                json!(CONTOSO),
+                Rejection::WrongIssuer,
+            ),
+        ];
+        for hostile in ["../", "common", tenants::PLACEHOLDER, "", &upper, &longer] {
+            tokens.push((entra(hostile), json!(hostile), Rejection::WrongTenant));
+        }
+        for (iss, tid, rejection) in tokens {
+            // A kid the shipped key set lacks: a token let through would cost a fetch.
+            let token = signed(Key::Ours, "rotated", &entra_claims(&iss, tid.clone()));
+            assert_eq!(refused(&oidc, &token), rejection, "{iss} {tid}");
+        }
+        for issuer in [A, TEMPLATE] {
+            assert_eq!(oidc.verifier.key_cache(issuer).unwrap().fetch_count(), 0);
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The OpenID Connect front end, before and after the signature check (see `fuzz/src/lib.rs` for
-//! the two modes), against two issuers whose key sets were read from files at cold start: the
-//! unverified `iss` that chooses the issuer, the header's `alg` and `kid`, then the claims. An
-//! unknown `kid` makes one refetch, from a loopback port where nothing listens.
+//! the two modes), against three issuers whose key sets were read from files at cold start, one
+//! of them a multi-tenant template (`{tenantid}`): the unverified `iss` (and `tid`) that choose
+//! the issuer, the header's `alg` and `kid`, then the claims. An unknown `kid` makes one refetch,
+//! from a loopback port where nothing listens.
 #![no_main]
 
 use std::sync::LazyLock;

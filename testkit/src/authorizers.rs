@@ -36,10 +36,12 @@ pub fn cognito(pool: &str, client: &str) -> Authorizer<Cognito> {
         .expect("a valid Cognito configuration")
 }
 
-/// The OpenID Connect authorizer trusting two issuers, `{base}/rs256` signing with RS256 (the test
-/// key [`Key::Ours`], kid `ours-key`) and `{base}/es256` with ES256 ([`Key::Ec`], kid
-/// `ours-ec-key`), both for `audience`, their key sets shipped as files (`jwks_file`): a cold
-/// start without a fetch, after which every request finds its key in the cache.
+/// The OpenID Connect authorizer trusting three issuers, `{base}/rs256` signing with RS256 (the
+/// test key [`Key::Ours`], kid `ours-key`), `{base}/es256` with ES256 ([`Key::Ec`], kid
+/// `ours-ec-key`), and the multi-tenant `{base}/{tenantid}/v2.0` of the tenant
+/// [`CONTOSO`](crate::entra::CONTOSO) (its `tid`) with RS256 ([`Key::Ours`]), all for `audience`,
+/// their key sets shipped as files (`jwks_file`): a cold start without a fetch, after which every
+/// request finds its key in the cache.
 pub fn oidc(base: &str, audience: &str) -> Authorizer<Oidc> {
     let issuer = |name: &str, key: Key| {
         serde_json::json!({
@@ -49,10 +51,40 @@ pub fn oidc(base: &str, audience: &str) -> Authorizer<Oidc> {
             "jwks_file": key_set_file(&[key]),
         })
     };
-    let issuers = serde_json::json!([issuer("rs256", Key::Ours), issuer("es256", Key::Ec)]);
+    let mut multi_tenant = issuer("{tenantid}/v2.0", Key::Ours);
+    multi_tenant["tenants"] = serde_json::json!([crate::entra::CONTOSO]);
+    let issuers = serde_json::json!([
+        issuer("rs256", Key::Ours),
+        issuer("es256", Key::Ec),
+        multi_tenant
+    ]);
     let env = lookup(&[("OIDC_ISSUERS", &issuers.to_string())]);
     authorizer_oidc::authorizer_from_env(&Env::new(&env))
         .now_or_never()
         .expect("shipped key sets need no wait")
         .expect("a valid OpenID Connect configuration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entra::{CONTOSO, STRANGER};
+    use crate::tokens::{now, signed};
+    use authorizer_core::Verifier as _;
+    use authorizer_core::jwt::Token;
+
+    #[test]
+    fn the_oidc_authorizer_accepts_its_multi_tenant_issuers_listed_tenant_only() {
+        let oidc = oidc("http://127.0.0.1:9", "fuzz-api");
+        let verify = |tenant: &str| {
+            let iss = crate::entra::issuer("http://127.0.0.1:9/{tenantid}/v2.0", tenant);
+            let claims = serde_json::json!({"sub": "bob", "iss": iss, "tid": tenant,
+                                            "aud": "fuzz-api", "exp": now() + 600});
+            let token = signed(Key::Ours, "ours-key", &claims);
+            let token = Token::parse(&token).unwrap();
+            oidc.verifier.verify(&token).now_or_never().unwrap()
+        };
+        assert!(verify(CONTOSO).is_ok());
+        assert!(verify(STRANGER).is_err());
+    }
 }

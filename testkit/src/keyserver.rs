@@ -1,12 +1,13 @@
-//! A key-set (JWKS) endpoint on loopback whose behaviour the test sets: a key set, an error
-//! status, garbage, a slow answer, a multi-megabyte answer, or no server at all. It counts fetches.
+//! A key-set (JWKS) endpoint on loopback whose behaviour the test sets: a key set (or any other
+//! document, such as an issuer's discovery document), an error status, garbage, a slow answer, a
+//! multi-megabyte answer, or no server at all. It counts fetches and notes the paths asked for.
 //!
 //! Every answer closes its connection, so that a client pools none: each fetch is a request that
 //! reaches the endpoint as it behaves at that moment, and after [`KeyServer::shut_down`] nothing
 //! answers at all.
 
 use std::io::{BufReader, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -34,6 +35,7 @@ pub struct KeyServer {
     url: String,
     behaviour: Arc<Mutex<Behaviour>>,
     fetches: Arc<AtomicUsize>,
+    paths: Arc<Mutex<Vec<String>>>,
     server: Server,
 }
 
@@ -42,11 +44,13 @@ impl KeyServer {
     pub fn start(behaviour: Behaviour) -> KeyServer {
         let behaviour = Arc::new(Mutex::new(behaviour));
         let fetches = Arc::new(AtomicUsize::new(0));
-        let (state, count) = (behaviour.clone(), fetches.clone());
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let (state, count, asked) = (behaviour.clone(), fetches.clone(), paths.clone());
         let server = Server::start(move |stream| {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            if http::read_message(&mut reader).is_some() {
+            if let Some(request) = http::read_message(&mut reader) {
                 count.fetch_add(1, Ordering::SeqCst);
+                asked.lock().unwrap().push(request.path().to_owned());
                 let behaviour = state.lock().unwrap().clone();
                 answer(stream, behaviour);
             }
@@ -55,8 +59,14 @@ impl KeyServer {
             url: format!("http://{}/jwks.json", server.address()),
             behaviour,
             fetches,
+            paths,
             server,
         }
+    }
+
+    /// Where it listens: any path there gets the same answer, so an issuer may be made up on it.
+    pub fn address(&self) -> SocketAddr {
+        self.server.address()
     }
 
     /// The key set's URL, for `JWKS_URL`.
@@ -72,6 +82,11 @@ impl KeyServer {
     /// How many requests arrived so far.
     pub fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
+    }
+
+    /// The paths requested so far, in order: which document a client asked for.
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.lock().unwrap().clone()
     }
 
     /// Closes the port: later fetches are refused at connect.

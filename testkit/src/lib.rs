@@ -18,6 +18,8 @@
 //! - [`keyserver`]: a key-set (JWKS) endpoint whose faults the test chooses;
 //! - [`moto`]: moto's server, a local Secrets Manager and Cognito;
 //! - [`oidc_provider`]: OpenID Providers (oidc-provider, on Node.js) with their real tokens;
+//! - [`entra`]: Entra ID's tenant ids, and a loopback stand-in for a multi-tenant application's
+//!   discovery document and key set;
 //! - [`logs`]: what a function's logs must never hold;
 //! - [`emf`]: what CloudWatch's embedded metric format asks of a metric line, and what it extracts;
 //! - [`template`]: `template.yaml` as SAM expands it and CloudFormation would resolve it;
@@ -31,6 +33,7 @@ pub mod authorizers;
 pub mod cdk;
 pub mod declared;
 pub mod emf;
+pub mod entra;
 pub mod env;
 pub mod events;
 pub mod examples;
