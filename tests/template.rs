@@ -414,6 +414,7 @@ fn environments_hold_only_what_the_binaries_read() {
             ("TokenUse", "id"),
             ("UsagePlans", "enabled"),
         ],
+        vec![("Apis", "all")],
     ] {
         let d = Deployment::expand(&overrides);
         let case = format!("{overrides:?}");
@@ -455,6 +456,15 @@ fn environments_hold_only_what_the_binaries_read() {
             "{case}"
         );
         assert!(d.environment(NOOP_CORS).is_empty(), "{case}: noop-cors");
+        // The query string is read only where the WebSocket API sends the token in it.
+        let websocket = overrides.contains(&("Apis", "all"));
+        for (_, binary) in AUTHORIZERS {
+            assert_eq!(
+                d.environment(binary).get("TOKEN_QUERY_PARAMETER"),
+                websocket.then(|| json!("token")).as_ref(),
+                "{case}: {binary}"
+            );
+        }
 
         // Optional settings are set only when given, to exactly what was given.
         for (binary, var, param) in [
@@ -953,12 +963,17 @@ fn a_simple_answer_cached_without_the_route_is_caught() {
     assert!(unsafe_http_caches(&iam).is_empty());
 }
 
+/// `Apis` picks the pet-store APIs: `both` (the default) is still the REST and HTTP APIs, as
+/// before the WebSocket API; `websocket` and `all` add it, and only they.
 #[test]
-fn the_apis_parameter_deploys_the_rest_api_the_http_api_or_both() {
-    for (apis, rest, http) in [
-        ("rest", true, false),
-        ("http", false, true),
-        ("both", true, true),
+fn the_apis_parameter_deploys_the_chosen_apis() {
+    assert_eq!(Deployment::expand(&[]).params["Apis"], "both");
+    for (apis, rest, http, websocket) in [
+        ("rest", true, false, false),
+        ("http", false, true, false),
+        ("both", true, true, false),
+        ("websocket", false, false, true),
+        ("all", true, true, true),
     ] {
         let d = Deployment::expand(&[("Apis", apis)]);
         assert_eq!(
@@ -966,13 +981,19 @@ fn the_apis_parameter_deploys_the_rest_api_the_http_api_or_both() {
             rest,
             "{apis}"
         );
+        assert_eq!(d.v2_apis("HTTP").len(), usize::from(http), "{apis}");
         assert_eq!(
-            !d.of_type("AWS::ApiGatewayV2::Api").is_empty(),
-            http,
+            d.v2_apis("WEBSOCKET").len(),
+            usize::from(websocket),
             "{apis}"
         );
         assert_eq!(d.outputs.contains_key("PetsUrl"), rest, "{apis}");
         assert_eq!(d.outputs.contains_key("PetsHttpUrl"), http, "{apis}");
+        assert_eq!(
+            d.outputs.contains_key("PetsWebSocketUrl"),
+            websocket,
+            "{apis}"
+        );
         assert_eq!(
             d.resources.contains_key(PETS_HTTP),
             http,
@@ -986,8 +1007,232 @@ fn the_apis_parameter_deploys_the_rest_api_the_http_api_or_both() {
             noop_cors, rest,
             "{apis}: noop-cors serves the REST API only"
         );
+        // Nothing of the WebSocket API's is left behind without it.
+        let of_websocket: Vec<&String> = d
+            .resources
+            .iter()
+            .filter(|(_, r)| references(r).contains(WEBSOCKET_API))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(
+            of_websocket.is_empty(),
+            !websocket,
+            "{apis}: {of_websocket:?}"
+        );
+        // The authorizers read the token from the query string only for the WebSocket API.
+        for (_, binary) in AUTHORIZERS {
+            assert_eq!(
+                d.environment(binary).get("TOKEN_QUERY_PARAMETER"),
+                websocket.then(|| json!("token")).as_ref(),
+                "{apis}: {binary}"
+            );
+        }
         check_roles(&d);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The WebSocket API
+
+/// The WebSocket API's logical id.
+const WEBSOCKET_API: &str = "PetStoreWebSocketApi";
+
+#[test]
+fn the_websocket_api_connects_through_the_chosen_authorizer() {
+    for (authorizer, guard) in AUTHORIZERS {
+        let d = Deployment::expand(&choosing(authorizer, &[("Apis", "websocket")]));
+        check_websocket_api(&d, guard, &format!("Authorizer={authorizer}"));
+    }
+}
+
+fn check_websocket_api(d: &Deployment, guard: &str, case: &str) {
+    let api = d.websocket_api();
+    assert_eq!(api, WEBSOCKET_API, "{case}");
+    let p = d.properties(api);
+    assert_eq!(p["ProtocolType"], "WEBSOCKET", "{case}");
+    assert_eq!(
+        p["RouteSelectionExpression"], "$request.body.action",
+        "{case}"
+    );
+    let guard_fn = d.function(guard);
+
+    // One REQUEST authorizer, the chosen function, the token in the query string.
+    let authorizers = d.of_api("AWS::ApiGatewayV2::Authorizer", api);
+    assert_eq!(authorizers.len(), 1, "{case}: one authorizer");
+    let (authorizer_id, authorizer) = authorizers[0];
+    let a = &authorizer["Properties"];
+    assert_eq!(a["AuthorizerType"], "REQUEST", "{case}");
+    assert_eq!(
+        a["IdentitySource"],
+        json!(["route.request.querystring.token"]),
+        "{case}"
+    );
+    assert_eq!(
+        called(d, &a["AuthorizerUri"]),
+        [guard_fn],
+        "{case}: the WebSocket API is guarded by {guard}"
+    );
+    let uri = a["AuthorizerUri"]["Fn::Sub"][0]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        uri.starts_with(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        ) && uri.ends_with("/invocations"),
+        "{case}: a Lambda invocation URI: {uri}"
+    );
+    // WebSocket APIs cache no authorizer answer; these are HTTP API settings.
+    for http_only in [
+        "AuthorizerResultTtlInSeconds",
+        "EnableSimpleResponses",
+        "AuthorizerPayloadFormatVersion",
+    ] {
+        assert!(a.get(http_only).is_none(), "{case}: {http_only}");
+    }
+    // The function reads the token where the identity source says it is.
+    let parameter = a["IdentitySource"][0]
+        .as_str()
+        .unwrap()
+        .strip_prefix("route.request.querystring.")
+        .unwrap();
+    for (_, binary) in AUTHORIZERS {
+        assert_eq!(
+            d.environment(binary)["TOKEN_QUERY_PARAMETER"],
+            parameter,
+            "{case}: {binary}"
+        );
+    }
+
+    // API Gateway may invoke the chosen function as this API's authorizer, and no other function.
+    assert!(
+        may_invoke(d, guard_fn, api, "/authorizers/"),
+        "{case}: API Gateway may invoke {guard} as the WebSocket API's authorizer"
+    );
+    let permissions: Vec<&Value> = d
+        .of_type("AWS::Lambda::Permission")
+        .into_iter()
+        .map(|(_, p)| &p["Properties"])
+        .filter(|p| references(&p["SourceArn"]).contains(api))
+        .collect();
+    assert_eq!(permissions.len(), 1, "{case}: {permissions:?}");
+    assert!(
+        references(&permissions[0]["SourceArn"]).contains(authorizer_id.as_str()),
+        "{case}: for the authorizer only: {}",
+        permissions[0]["SourceArn"]
+    );
+    for (_, other) in AUTHORIZERS.into_iter().filter(|(_, b)| *b != guard) {
+        assert!(
+            !may_invoke(d, d.function(other), api, ""),
+            "{case}: the WebSocket API may invoke {other}"
+        );
+    }
+
+    // Two routes: $connect behind the authorizer, $default answering with its integration's answer.
+    let routes: Vec<(&String, &Value)> = d.of_api("AWS::ApiGatewayV2::Route", api);
+    let route = |key: &str| {
+        let found: Vec<_> = routes
+            .iter()
+            .filter(|(_, r)| r["Properties"]["RouteKey"] == key)
+            .collect();
+        assert_eq!(found.len(), 1, "{case}: one {key} route");
+        (found[0].0.as_str(), &found[0].1["Properties"])
+    };
+    assert_eq!(routes.len(), 2, "{case}: $connect and $default");
+    let (_, connect) = route("$connect");
+    assert_eq!(connect["AuthorizationType"], "CUSTOM", "{case}");
+    assert_eq!(
+        connect["AuthorizerId"],
+        json!({"Ref": authorizer_id}),
+        "{case}"
+    );
+    let (default_id, default) = route("$default");
+    assert!(
+        default.get("AuthorizationType").is_none_or(|t| t == "NONE"),
+        "{case}: only $connect takes an authorizer"
+    );
+    assert_eq!(
+        default["RouteResponseSelectionExpression"], "$default",
+        "{case}"
+    );
+    let route_responses = d.of_api("AWS::ApiGatewayV2::RouteResponse", api);
+    assert_eq!(route_responses.len(), 1, "{case}");
+    let rr = &route_responses[0].1["Properties"];
+    assert_eq!(rr["RouteId"], json!({"Ref": default_id}), "{case}");
+    assert_eq!(rr["RouteResponseKey"], "$default", "{case}");
+
+    // Each route's target is a mock of this API: 200 (the connection accepted), and for $default
+    // an integration response that writes the pet list.
+    for route_props in [connect, default] {
+        let target = route_props["Target"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_default();
+        let integration_id = target
+            .strip_prefix("integrations/${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("{case}: a target of this stack: {target}"));
+        let integration = d.properties(integration_id);
+        assert_eq!(integration["ApiId"], json!({"Ref": api}), "{case}");
+        assert_eq!(integration["IntegrationType"], "MOCK", "{case}");
+        let request = selected(integration, "RequestTemplates");
+        let request: Value = serde_json::from_str(&request).unwrap();
+        assert_eq!(request, json!({"statusCode": 200}), "{case}");
+    }
+    let target = default["Target"]["Fn::Sub"].as_str().unwrap();
+    let integration_id = &target["integrations/${".len()..target.len() - 1];
+    let responses: Vec<&Value> = d
+        .of_api("AWS::ApiGatewayV2::IntegrationResponse", api)
+        .into_iter()
+        .map(|(_, r)| &r["Properties"])
+        .filter(|r| r["IntegrationId"] == json!({"Ref": integration_id}))
+        .collect();
+    assert_eq!(responses.len(), 1, "{case}: one integration response");
+    assert_eq!(responses[0]["IntegrationResponseKey"], "$default", "{case}");
+    let answer = selected(responses[0], "ResponseTemplates");
+    let pets: Value = serde_json::from_str(&answer)
+        .unwrap_or_else(|e| panic!("{case}: the answer is not JSON: {e}: {answer}"));
+    assert!(
+        pets.as_array()
+            .is_some_and(|pets| pets.len() == 3 && pets.iter().all(|pet| pet["type"].is_string())),
+        "{case}: the pet list: {pets}"
+    );
+
+    // The prod stage deploys itself on every change, after the routes exist.
+    let stages = d.of_api("AWS::ApiGatewayV2::Stage", api);
+    assert_eq!(stages.len(), 1, "{case}: one stage");
+    let stage = stages[0].1;
+    assert_eq!(stage["Properties"]["StageName"], "prod", "{case}");
+    assert_eq!(stage["Properties"]["AutoDeploy"], true, "{case}");
+    let after = as_list(&stage["DependsOn"]);
+    for (id, _) in &routes {
+        assert!(
+            after.contains(&json!(id)),
+            "{case}: the stage waits for {id}"
+        );
+    }
+
+    let url = d.outputs["PetsWebSocketUrl"]["Fn::Sub"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        url,
+        format!("wss://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/prod"),
+        "{case}: PetsWebSocketUrl"
+    );
+}
+
+/// The template a WebSocket integration (or integration response) picks: the one its
+/// `TemplateSelectionExpression` names, a static key written with a leading `\`.
+fn selected(properties: &Value, templates: &str) -> String {
+    let expression = properties["TemplateSelectionExpression"]
+        .as_str()
+        .expect("a template selection expression");
+    let key = expression
+        .strip_prefix('\\')
+        .unwrap_or_else(|| panic!("a static key: {expression}"));
+    properties[templates][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {templates} under {key}: {properties}"))
+        .to_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1398,6 +1643,7 @@ fn each_standalone_template_deploys_one_authorizer() {
                     ("AlarmTopicArn", topic),
                     ("ServiceName", "petstore-auth"),
                     ("UsagePlanKeysSecretArn", keys),
+                    ("TokenQueryParameter", "access_token"),
                 ],
                 json!("petstore-auth"),
             ),
@@ -1424,6 +1670,12 @@ fn each_standalone_template_deploys_one_authorizer() {
             assert_eq!(
                 env.contains_key("USAGE_PLAN_KEYS_SECRET_ARN"),
                 !extra.is_empty(),
+                "{case}"
+            );
+            // Empty (the default): the query string is never read.
+            assert_eq!(
+                env.get("TOKEN_QUERY_PARAMETER"),
+                (!extra.is_empty()).then(|| json!("access_token")).as_ref(),
                 "{case}"
             );
             let readers: Vec<Value> = as_list(&d.role_of(binary)["Policies"])

@@ -349,11 +349,38 @@ impl Deployment {
         self.of_type("AWS::ApiGateway::RestApi")[0].0
     }
 
+    /// The API Gateway v2 APIs of `protocol` (`HTTP` or `WEBSOCKET`), by logical id. An HTTP API
+    /// that SAM writes from an OpenAPI definition has no `ProtocolType`: its body says it.
+    pub fn v2_apis(&self, protocol: &str) -> Vec<(&String, &Value)> {
+        self.of_type("AWS::ApiGatewayV2::Api")
+            .into_iter()
+            .filter(|(_, api)| {
+                api["Properties"]["ProtocolType"].as_str().unwrap_or("HTTP") == protocol
+            })
+            .collect()
+    }
+
     /// The HTTP API's logical id and OpenAPI definition.
     pub fn http_api(&self) -> (&str, &Value) {
-        let apis = self.of_type("AWS::ApiGatewayV2::Api");
+        let apis = self.v2_apis("HTTP");
         assert_eq!(apis.len(), 1, "one HTTP API");
         (apis[0].0, &apis[0].1["Properties"]["Body"])
+    }
+
+    /// The WebSocket API's logical id.
+    pub fn websocket_api(&self) -> &str {
+        let apis = self.v2_apis("WEBSOCKET");
+        assert_eq!(apis.len(), 1, "one WebSocket API");
+        apis[0].0
+    }
+
+    /// The resources of CloudFormation type `kind` that belong to the API Gateway v2 API `api`
+    /// (their `ApiId` is a `Ref` to it), by logical id.
+    pub fn of_api(&self, kind: &str, api: &str) -> Vec<(&String, &Value)> {
+        self.of_type(kind)
+            .into_iter()
+            .filter(|(_, r)| r["Properties"]["ApiId"] == json!({"Ref": api}))
+            .collect()
     }
 
     /// What names the HS256 secret: the `JwtSecretArn` parameter, or a `Ref` to the secret the
