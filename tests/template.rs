@@ -345,6 +345,7 @@ fn check_functions(d: &Deployment, arch: &str, case: &str) {
 /// opens a pet's details.
 #[test]
 fn the_default_rules_give_each_caller_their_own_account() {
+    use authorizer_core::arn::CONNECT_ROUTE;
     use authorizer_core::{AccessRules, Principal};
     let d = Deployment::expand(&[]);
     let rules = AccessRules::from_json(&d.params["AccessRules"]).expect("valid ACCESS_RULES");
@@ -377,6 +378,9 @@ fn the_default_rules_give_each_caller_their_own_account() {
         (&alice, "PUT", "accounts/alice", true),
         (&carol, "GET", "pets/1", true),
         (&carol, "PUT", "accounts/bob", false),
+        (&bob, CONNECT_ROUTE, "", true),
+        (&alice, CONNECT_ROUTE, "", true),
+        (&carol, CONNECT_ROUTE, "", true),
     ] {
         assert_eq!(
             may(who, method, path),
