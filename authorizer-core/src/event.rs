@@ -1,17 +1,19 @@
-//! The first step of a request: reading the token and the method ARN out of an authorizer event,
-//! and noting the event's shape, which decides the shape of the answer.
+//! The first step of a request: reading the token, the method ARN and any client certificate out
+//! of an authorizer event, and noting the event's shape, which decides the shape of the answer.
 //!
-//! API Gateway sends four kinds of events ([`EventShape`]): a REST API's TOKEN event (the
+//! API Gateway sends five kinds of events ([`EventShape`]): a REST API's TOKEN event (the
 //! `authorizationToken` alone) and REQUEST event (the whole request; we read its `Authorization`
-//! header), and an HTTP API's events in payload format 1.0 (the REST REQUEST shape with
-//! `"version": "1.0"`) and 2.0 (`routeArn`, lower-case `headers`). Whatever the event, the token
-//! may be `Bearer <jwt>` or a bare JWT. Anything odd — no type, an unknown version, two different
-//! Authorization headers, a token of unreasonable size — is refused here, before any cryptography
-//! runs.
+//! header), an HTTP API's events in payload format 1.0 (the REST REQUEST shape with
+//! `"version": "1.0"`) and 2.0 (`routeArn`, lower-case `headers`), and a WebSocket API's `$connect`
+//! event (the REST REQUEST shape, its ARN naming the route). Whatever the event, the token may be
+//! `Bearer <jwt>` or a bare JWT; REQUEST-shaped events may also carry it in the query-string
+//! parameter `TOKEN_QUERY_PARAMETER` names, and carry the client certificate of mutual TLS.
+//! Anything odd — no type, an unknown version, two different tokens, a token of unreasonable size —
+//! is refused here, before any cryptography runs.
 //!
 //! TOKEN and 2.0 events are the events of every request to their authorizers, so they are read
 //! the fast way: one pass over the text that borrows what it keeps and skips the rest
-//! ([`Outline`]). REQUEST and 1.0 events, and whatever is odd, are read in full.
+//! ([`Outline`]). REQUEST, 1.0 and WebSocket events, and whatever is odd, are read in full.
 
 use std::borrow::Cow;
 use std::fmt;

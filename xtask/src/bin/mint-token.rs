@@ -3,9 +3,12 @@
 //! `cargo run -p xtask --bin mint-token -- --sub alice --groups admin --ttl 1h`
 //! prints a token signed with `JWT_SECRET` (or `--secret`). Flags exist to make the tokens the
 //! authorizer must refuse, too: other algorithms, issue times in the past or future, missing claims.
+//! `--bind-certificate client.pem` binds the token to a client certificate (RFC 8705's
+//! `cnf.x5t#S256`), for APIs behind mutual TLS.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use authorizer_core::binding::thumbprint;
 use clap::Parser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Map, Value, json};
@@ -50,6 +53,10 @@ struct Args {
     /// `roles=["vet"]`) or else taken as a string; repeatable.
     #[arg(long = "claim", value_parser = parse_claim)]
     claims: Vec<(String, Value)>,
+    /// Bind the token to this client certificate (a PEM file): `cnf` holds its SHA-256
+    /// thumbprint (`x5t#S256`), so that it is accepted only over mutual TLS with that certificate.
+    #[arg(long, value_name = "PEM_FILE")]
+    bind_certificate: Option<std::path::PathBuf>,
     /// Leave these claims out (e.g. `exp`, `sub`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     omit: Vec<String>,
@@ -119,6 +126,13 @@ fn main() -> Result<(), String> {
         if let Some(value) = value {
             claims.insert(name.into(), json!(value));
         }
+    }
+    if let Some(path) = &args.bind_certificate {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("--bind-certificate {}: {e}", path.display()))?;
+        let thumbprint =
+            thumbprint(&pem).map_err(|e| format!("--bind-certificate {}: {e}", path.display()))?;
+        claims.insert("cnf".into(), json!({"x5t#S256": thumbprint}));
     }
     claims.extend(args.claims);
     match args.aud.as_slice() {
