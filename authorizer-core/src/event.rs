@@ -108,7 +108,7 @@ struct Outline<'a> {
     #[serde(rename = "identitySource")]
     _identity_source: Option<Vec<IgnoredAny>>,
     #[serde(borrow)]
-    headers: Option<Pairs<'a>>,
+    headers: Option<AuthorizationHeaders<'a>>,
     #[serde(borrow)]
     query_string_parameters: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -159,7 +159,6 @@ impl AuthorizerRequest {
                 None,
             ),
             (Some("REQUEST"), Some("2.0")) => {
-                let headers = outline.headers.unwrap_or_default();
                 let query = match (query_parameter, outline.query_string_parameters) {
                     (Some(_), Some(query)) => serde_json::from_str::<Option<Pairs>>(query.get())
                         .map_err(|_| Rejection::MalformedEvent)?
@@ -172,7 +171,7 @@ impl AuthorizerRequest {
                 Self::read(
                     EventShape::HttpV2,
                     Sources {
-                        header: headers.only(|name| name.eq_ignore_ascii_case("authorization"))?,
+                        header: outline.headers.unwrap_or_default().only()?,
                         query: query_parameter
                             .map(|name| query.all(|key| key == name))
                             .unwrap_or_default(),
@@ -309,12 +308,39 @@ impl<'a> Sources<'a> {
     }
 }
 
-/// A JSON object of strings (a 2.0 event's `headers` or `queryStringParameters`), kept as its
-/// name and value pairs in order, borrowed from the event unless they hold escapes.
+/// The `Authorization` values of a 2.0 event's `headers`, an object of strings whose names API
+/// Gateway writes in lower case (read here in any case). Other headers are skipped unkept.
+#[derive(Default)]
+struct AuthorizationHeaders<'a>(Vec<Cow<'a, str>>);
+
+impl AuthorizationHeaders<'_> {
+    /// The one value; several different ones make the request ambiguous.
+    fn only(&self) -> Result<Option<&str>, Rejection> {
+        match self.0.as_slice() {
+            [] => Ok(None),
+            [first, rest @ ..] if rest.iter().all(|value| value == first) => Ok(Some(first)),
+            _ => Err(Rejection::AmbiguousToken),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AuthorizationHeaders<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Pairs(pairs) = Pairs::deserialize_filtered(deserializer, |name| {
+            name.eq_ignore_ascii_case("authorization")
+        })?;
+        Ok(AuthorizationHeaders(
+            pairs.into_iter().map(|(_, value)| value).collect(),
+        ))
+    }
+}
+
+/// A JSON object of strings (a 2.0 event's `queryStringParameters`), kept as its name and value
+/// pairs in order, borrowed from the event unless they hold escapes.
 #[derive(Default)]
 struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Pairs<'_> {
+impl<'a> Pairs<'a> {
     /// The values of the names `wanted` accepts.
     fn all(&self, wanted: impl Fn(&str) -> bool) -> Vec<&str> {
         self.0
@@ -324,20 +350,13 @@ impl Pairs<'_> {
             .collect()
     }
 
-    /// The one value of the names `wanted` accepts; several different ones make the request
-    /// ambiguous.
-    fn only(&self, wanted: impl Fn(&str) -> bool) -> Result<Option<&str>, Rejection> {
-        match self.all(wanted).as_slice() {
-            [] => Ok(None),
-            [first, rest @ ..] if rest.iter().all(|value| value == first) => Ok(Some(first)),
-            _ => Err(Rejection::AmbiguousToken),
-        }
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Object;
+    /// Reads an object of strings, keeping only the pairs whose name `keep` accepts: the values
+    /// of the others are checked to be strings, and skipped.
+    fn deserialize_filtered<D: Deserializer<'a>>(
+        deserializer: D,
+        keep: fn(&str) -> bool,
+    ) -> Result<Self, D::Error> {
+        struct Object(fn(&str) -> bool);
         impl<'de> Visitor<'de> for Object {
             type Value = Pairs<'de>;
 
@@ -349,12 +368,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                 let mut pairs = Vec::new();
                 while let Some(Text(name)) = map.next_key()? {
                     let Text(value) = map.next_value()?;
-                    pairs.push((name, value));
+                    if (self.0)(&name) {
+                        pairs.push((name, value));
+                    }
                 }
                 Ok(Pairs(pairs))
             }
         }
-        deserializer.deserialize_map(Object)
+        deserializer.deserialize_map(Object(keep))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Pairs::deserialize_filtered(deserializer, |_| true)
     }
 }
 
