@@ -3,12 +3,14 @@
 //!
 //! Together with the verifier and the grants and answer (benches/rules.rs), this is the handler path;
 //! these two parts are measured apart so that a change to either shows on its own. The events are
-//! the sample events of `events/authorizer-hs256/`, as API Gateway sends them.
+//! the sample events of `events/authorizer-hs256/`, as API Gateway sends them. A certificate-bound
+//! token also costs its certificate's thumbprint.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use authorizer_core::answer::{Answer, AnswerShape, HttpApiResponse};
+use authorizer_core::binding::thumbprint;
 use authorizer_core::event::AuthorizerRequest;
 use authorizer_core::metrics::{Metrics, Outcome};
 use authorizer_core::{AccessRules, Env, Principal, Rejection};
@@ -31,6 +33,15 @@ fn bench(c: &mut Criterion) {
     let http_event = sample("http-v2-admin-post.json");
     c.bench_function("event/http_v2", |b| {
         b.iter(|| AuthorizerRequest::from_json(black_box(&http_event), None).unwrap())
+    });
+    let websocket_event = sample("front-doors/ws-admin-query-token.json");
+    c.bench_function("event/websocket_query_token", |b| {
+        b.iter(|| AuthorizerRequest::from_json(black_box(&websocket_event), Some("token")).unwrap())
+    });
+    // What a certificate-bound token adds: the request's certificate read and hashed.
+    let certificate = testkit::keys::ALICE_CERTIFICATE;
+    c.bench_function("binding/thumbprint", |b| {
+        b.iter(|| thumbprint(black_box(certificate.pem)).unwrap())
     });
 
     let request = AuthorizerRequest::from_json(&token_event, None).unwrap();
