@@ -769,7 +769,15 @@ mod tests {
         rest["queryStringParameters"] = json!({"token": "a.b.c"});
         rest["multiValueQueryStringParameters"] = json!({"token": ["a.b.c"]});
         assert_eq!(read(rest.clone()), Err(Rejection::MissingToken));
-        assert_eq!(read_with_query(rest).unwrap().token, "a.b.c");
+        assert_eq!(read_with_query(rest.clone()).unwrap().token, "a.b.c");
+        let mut v1 = rest;
+        v1["version"] = json!("1.0");
+        assert_eq!(read(v1.clone()), Err(Rejection::MissingToken));
+        let request = read_with_query(v1).unwrap();
+        assert_eq!(
+            (request.token.as_str(), request.shape),
+            ("a.b.c", EventShape::HttpV1)
+        );
         let mut v2 = v2_event(json!({}));
         v2["queryStringParameters"] = json!({"token": "a.b.c"});
         assert_eq!(read(v2.clone()), Err(Rejection::MissingToken));
