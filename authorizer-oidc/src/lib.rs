@@ -251,6 +251,15 @@ mod tests {
             .unwrap()
     }
 
+    /// The authorizer of `OIDC_ISSUERS` = `issuers`, whose key sets are all shipped files.
+    fn from_issuers(issuers: &str) -> Authorizer<Oidc> {
+        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", issuers)]);
+        authorizer_from_env(&Env::new(&lookup))
+            .now_or_never()
+            .expect("shipped key sets need no wait")
+            .unwrap()
+    }
+
     /// Issuer A signs RS256 (and may ES256), issuer B ES256; both use the kid `shared`. Their key
     /// sets are shipped files; their URLs refuse connections, so any fetch would fail.
     fn oidc() -> Authorizer<Oidc> {
@@ -263,11 +272,7 @@ mod tests {
              "groups_claims": [["realm_access", "roles"]]},
         ])
         .to_string();
-        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", &issuers)]);
-        authorizer_from_env(&Env::new(&lookup))
-            .now_or_never()
-            .expect("shipped key sets need no wait")
-            .unwrap()
+        from_issuers(&issuers)
     }
 
     fn claims(iss: &str, aud: &str) -> Value {
@@ -421,11 +426,7 @@ mod tests {
              "groups_claims": ["roles"]},
         ])
         .to_string();
-        let lookup = testkit::env::lookup(&[("OIDC_ISSUERS", &issuers)]);
-        authorizer_from_env(&Env::new(&lookup))
-            .now_or_never()
-            .expect("shipped key sets need no wait")
-            .unwrap()
+        from_issuers(&issuers)
     }
 
     /// An Entra ID token's claims: `iss` and `tid` as given (a `null` `tid` is none).
