@@ -680,4 +680,177 @@ mod tests {
         );
         assert_eq!(id_annotation("@id(\"x y\") permit").as_deref(), Some("x y"));
     }
+
+    /// The pet store's Cedar policies (`policies/petstore/`) against its access rules without
+    /// the `${sub}` entries, which a policy about the API's actions cannot name.
+    const PET_STORE_POLICIES: &str = include_str!("../../policies/petstore/policies.cedar");
+    const PET_STORE_SCHEMA: &str = include_str!("../../policies/petstore/schema.cedarschema");
+    const PET_STORE_ACCESS_RULES: &str = r#"{"*": ["GET /pets"],
+        "group:admin": ["GET /pets", "POST /pets", "GET /accounts/*"],
+        "claim:email_verified=true": ["GET /pets/*"]}"#;
+
+    #[test]
+    fn the_pet_store_policies_grant_what_its_access_rules_do() {
+        let cedar = CedarRules::new(PET_STORE_POLICIES, PET_STORE_SCHEMA, None).unwrap();
+        let rules = crate::rules::AccessRules::from_json(PET_STORE_ACCESS_RULES).unwrap();
+        let callers = [
+            (
+                "alice",
+                principal(&["admin"], json!({"email": "alice@example.com"})),
+            ),
+            ("bob", principal(&["customer"], json!({}))),
+            ("carol", principal(&[], json!({"email_verified": true}))),
+            (
+                "mallory",
+                principal(
+                    &["Admin", "admin\" ) permit("],
+                    json!({"email_verified": "true"}),
+                ),
+            ),
+        ];
+        for (name, caller) in callers {
+            let from_rules: Vec<String> = rules
+                .grants_for(&caller)
+                .iter()
+                .map(|g| g.to_string())
+                .collect();
+            assert_eq!(
+                shown(&cedar.grants_for(&caller, &arn("GET/pets"))),
+                from_rules,
+                "{name}"
+            );
+        }
+    }
+
+    /// What IAM decides for `arn` under `policy`: an explicit Deny wins, then any Allow.
+    fn iam_allows(
+        policy: &aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy,
+        arn: &str,
+    ) -> bool {
+        use aws_lambda_events::iam::IamPolicyEffect;
+        let matches = |effect: IamPolicyEffect| {
+            policy
+                .statement
+                .iter()
+                .filter(|s| s.effect == effect)
+                .any(|s| {
+                    s.resource
+                        .iter()
+                        .any(|r| crate::rules::reference_match(r.as_bytes(), arn.as_bytes()))
+                })
+        };
+        !matches(IamPolicyEffect::Deny) && matches(IamPolicyEffect::Allow)
+    }
+
+    /// The actions of the property below, none of whose grants covers another's route, and a
+    /// route each.
+    const ROUTES: [(&str, &str); 5] = [
+        ("get /pets", "GET/pets"),
+        ("post /pets", "POST/pets"),
+        ("get /pets/{petId}", "GET/pets/7"),
+        ("delete /pets/{petId}", "DELETE/pets/7"),
+        ("$connect", "$connect"),
+    ];
+
+    /// One policy of a small grammar: an effect, a principal scope, an action scope and a
+    /// condition.
+    fn policy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let action = |i: usize| format!("PetStore::Action::\"{}\"", ROUTES[i].0);
+        (
+            prop_oneof!["permit", "forbid"],
+            prop_oneof![
+                Just("principal".to_owned()),
+                "(admin|vets|Admin)"
+                    .prop_map(|g| format!("principal in PetStore::UserGroup::\"{g}\"")),
+                "(alice|bob)".prop_map(|u| format!("principal == PetStore::User::\"{u}\"")),
+            ],
+            prop_oneof![
+                Just("action".to_owned()),
+                (0..5usize).prop_map(move |i| format!("action == {}", action(i))),
+                (0..5usize, 0..5usize).prop_map(move |(i, j)| format!(
+                    "action in [{}, {}]",
+                    action(i),
+                    action(j)
+                )),
+            ],
+            prop_oneof![
+                Just(String::new()),
+                "(pets/read|pets/write)"
+                    .prop_map(|s| format!("when {{ context.scopes.contains(\"{s}\") }}")),
+                (0..4i64).prop_map(|n| format!(
+                    "unless {{ principal has level && principal.level > {n} }}"
+                )),
+                Just(
+                    "when { principal has email_verified && principal.email_verified }".to_owned()
+                ),
+            ],
+        )
+            .prop_map(|(effect, who, what, condition)| {
+                format!("{effect}({who}, {what}, resource) {condition};")
+            })
+    }
+
+    proptest::proptest! {
+        // Cedar unoptimized is slow: fewer cases keep the suite within seconds.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the policies and the caller: the whole-API policy answered for any route
+        /// allows each route's ARN exactly when Cedar, asked with every policy, allows its action.
+        #[test]
+        fn the_policy_allows_a_route_exactly_when_cedar_allows_its_action(
+            policies in proptest::collection::vec(policy(), 0..5),
+            sub in "(alice|bob|carol)",
+            groups in proptest::collection::vec("(admin|vets|Admin)", 0..3),
+            scopes in proptest::collection::vec("(pets/read|pets/write)", 0..2),
+            level in proptest::option::of(0..5i64),
+            verified in proptest::option::of(proptest::prop_oneof![
+                proptest::strategy::Just(json!(true)),
+                proptest::strategy::Just(json!(false)),
+                proptest::strategy::Just(json!("true")),
+            ]),
+            called in 0..5usize,
+        ) {
+            use crate::answer::{Answer, AnswerShape};
+            let text = policies.join("\n");
+            let rules = CedarRules::new(&text, SCHEMA, None).unwrap();
+            let mut claims = serde_json::Map::new();
+            if let Some(level) = level { claims.insert("level".into(), json!(level)); }
+            if let Some(verified) = verified { claims.insert("email_verified".into(), verified); }
+            let principal = Principal {
+                sub: sub.clone(),
+                groups,
+                scopes,
+                claims,
+                ..Principal::default()
+            };
+            let prefix = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/";
+            let called = arn(ROUTES[called].1);
+            let granted = rules.grants_for(&principal, &called);
+            let (_, Answer::Policy(answer)) =
+                Answer::new(AnswerShape::RestPolicy, &principal, &[], &granted.grants, &called)
+            else {
+                unreachable!("a REST answer is a policy")
+            };
+            let (_, entities) = rules.entities(&principal).unwrap();
+            let all = read_policies(&text).unwrap();
+            for (action, route) in ROUTES {
+                let request = Request::new(
+                    EntityUid::from_str(&format!("PetStore::User::\"{sub}\"")).unwrap(),
+                    EntityUid::from_str(&format!("PetStore::Action::\"{action}\"")).unwrap(),
+                    rules.resource.clone(),
+                    Context::from_pairs([("scopes".to_owned(), RestrictedExpression::new_set(
+                        principal.scopes.iter().map(|s| RestrictedExpression::new_string(s.clone()))
+                    ))]).unwrap(),
+                    None,
+                ).unwrap();
+                let cedar = Authorizer::new().is_authorized(&request, &all, &entities).decision();
+                proptest::prop_assert_eq!(
+                    iam_allows(&answer.policy_document, &format!("{prefix}{route}")),
+                    cedar == Decision::Allow,
+                    "{} for {:?}", route, text
+                );
+            }
+        }
+    }
 }

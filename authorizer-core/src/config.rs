@@ -17,6 +17,7 @@ use jsonwebtoken::{Algorithm, Validation};
 
 use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
 use crate::binding::CertificateBinding;
+#[cfg(feature = "cedar")]
 use crate::cedar::{CedarError, CedarRules};
 use crate::error::InitError;
 use crate::principal::{ClaimNames, ClaimPath};
@@ -199,8 +200,9 @@ crate::variables! {
         /// stores it) or Cedar's human-readable format, the text itself or `file:<path>`
         CEDAR_SCHEMA = Off;
 
-        /// when set, principal and group ids are `<prefix>|<value>`, as Amazon Verified Permissions
-        /// names them (a Cognito user pool's id, an OIDC identity source's `entityIdPrefix`)
+        /// when set, principal and group ids are the prefix, a vertical bar and the value, as Amazon
+        /// Verified Permissions names them (a Cognito user pool's id, an OIDC identity source's
+        /// `entityIdPrefix`)
         CEDAR_ENTITY_ID_PREFIX = Off;
 
         /// clock skew tolerated on `exp`, `nbf` and `iat`, 0 to 300
@@ -260,7 +262,13 @@ fn rules(env: &Env) -> Result<Rules, InitError> {
             "ACCESS_RULES is set as well: set CEDAR_POLICIES or ACCESS_RULES, not both",
         ));
     }
-    let policies = contents(&CEDAR_POLICIES, &policies)?;
+    cedar_rules(env, &policies)
+}
+
+/// The Cedar policies of `CEDAR_POLICIES` (`policies`), `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX`.
+#[cfg(feature = "cedar")]
+fn cedar_rules(env: &Env, policies: &str) -> Result<Rules, InitError> {
+    let policies = contents(&CEDAR_POLICIES, policies)?;
     let schema = contents(&CEDAR_SCHEMA, &env.required(&CEDAR_SCHEMA)?)?;
     let prefix = env.get(&CEDAR_ENTITY_ID_PREFIX);
     let rules = CedarRules::new(&policies, &schema, prefix.as_deref()).map_err(|e| match e {
@@ -270,7 +278,18 @@ fn rules(env: &Env) -> Result<Rules, InitError> {
     Ok(Rules::Cedar(Box::new(rules)))
 }
 
+/// Without the `cedar` feature, Cedar policies cannot be read: init stops rather than let the
+/// function answer by rules it was not given.
+#[cfg(not(feature = "cedar"))]
+fn cedar_rules(_env: &Env, _policies: &str) -> Result<Rules, InitError> {
+    Err(invalid(
+        &CEDAR_POLICIES,
+        "this build has no Cedar: build the function with its `cedar` feature",
+    ))
+}
+
 /// A setting given as its text, or as `file:<path>`, the path of a file holding it.
+#[cfg(feature = "cedar")]
 fn contents(var: &Var, value: &str) -> Result<String, InitError> {
     match value.trim().strip_prefix("file:") {
         Some(path) => std::fs::read_to_string(path.trim())

@@ -10,7 +10,7 @@
 //! 3. [`binding`] holds a token bound to a client certificate to the request's certificate;
 //! 4. [`principal`] reads who is calling from those claims;
 //! 5. [`rules`] says what the principal may call: its grants, from access rules or from Cedar
-//!    policies ([`cedar`]);
+//!    policies (`cedar`, with the feature of that name);
 //! 6. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
 //!    naming the caller's usage-plan key ([`api_keys`]) to REST APIs.
 //!
@@ -28,6 +28,7 @@ pub mod api_keys;
 pub mod arn;
 pub mod authorizer;
 pub mod binding;
+#[cfg(feature = "cedar")]
 pub mod cedar;
 pub mod claims;
 pub mod config;
@@ -43,6 +44,7 @@ pub mod secrets;
 pub use answer::Answer;
 pub use arn::{MethodArn, Partition};
 pub use authorizer::{Authorizer, Verifier};
+#[cfg(feature = "cedar")]
 pub use cedar::CedarRules;
 pub use claims::VerifiedClaims;
 pub use config::{Env, Settings, Var};

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use tracing::warn;
 
 use crate::arn::{CONNECT_ROUTE, MethodArn};
+#[cfg(feature = "cedar")]
 use crate::cedar::CedarRules;
 use crate::principal::Principal;
 
@@ -473,7 +474,9 @@ impl AccessRules {
 pub enum Rules {
     /// `ACCESS_RULES`.
     Access(AccessRules),
-    /// `CEDAR_POLICIES`, `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX` (boxed: it is larger).
+    /// `CEDAR_POLICIES`, `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX` (boxed: it is larger), in
+    /// builds with the `cedar` feature.
+    #[cfg(feature = "cedar")]
     Cedar(Box<CedarRules>),
 }
 
@@ -496,6 +499,7 @@ impl Rules {
                 grants: rules.grants_for(principal),
                 policies: None,
             },
+            #[cfg(feature = "cedar")]
             Rules::Cedar(rules) => rules.grants_for(principal, arn),
         }
     }

@@ -4,11 +4,12 @@
 //! prints a token signed with `JWT_SECRET` (or `--secret`). Flags exist to make the tokens the
 //! authorizer must refuse, too: other algorithms, issue times in the past or future, missing claims.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
@@ -99,7 +100,9 @@ fn main() -> Result<(), String> {
         .as_secs();
     let iat = args.at.unwrap_or(now);
 
-    let mut claims = Map::new();
+    // Sorted by name whatever serde_json's features (cedar-policy turns on its `preserve_order`),
+    // so that regenerating the sample events changes nothing.
+    let mut claims = BTreeMap::new();
     claims.insert("sub".into(), json!(args.sub));
     claims.insert("iat".into(), json!(iat));
     claims.insert("exp".into(), json!(iat + args.ttl));
@@ -136,7 +139,7 @@ fn main() -> Result<(), String> {
 
     let token = encode(
         &Header::new(args.alg),
-        &Value::Object(claims),
+        &claims,
         &EncodingKey::from_secret(args.secret.as_bytes()),
     )
     .map_err(|e| format!("cannot sign: {e}"))?;
