@@ -356,10 +356,13 @@ fn both_schema_formats_inline_or_in_files_and_rest_and_http_events() {
     }
 }
 
+/// A function's settings beyond its secret.
+type Settings<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn every_init_failure_names_its_variable() {
     let valid = r#"permit(principal, action == Shop::Action::"get /pets", resource);"#;
-    let cases: [(&[(&str, &str)], &str, &str); 9] = [
+    let cases: [(Settings, &str, &str); 9] = [
         (
             &[
                 ("CEDAR_POLICIES", "permit(principal, action resource);"),

@@ -336,13 +336,12 @@ fn route_grant(id: &str) -> Option<Grant> {
 /// The schema, in Cedar's JSON format (as AVP stores it) when it starts with `{`, else in its
 /// human-readable format.
 fn read_schema(text: &str) -> Result<Schema, String> {
-    let read = match text.trim_start().starts_with('{') {
+    match text.trim_start().starts_with('{') {
         true => Schema::from_json_str(text).map_err(|e| format!("not a Cedar schema (JSON): {e}")),
         false => Schema::from_cedarschema_str(text)
             .map(|(schema, _warnings)| schema)
             .map_err(|e| format!("not a Cedar schema: {e}")),
-    };
-    read
+    }
 }
 
 /// The schema's one namespace (possibly empty), where its actions are.

@@ -493,6 +493,7 @@ pub struct Granted<'a> {
 impl Rules {
     /// What `principal` may call; `arn`, the method called, only says which policies to name
     /// in [`Granted::policies`]: the grants never depend on it, so the answer stays cache-safe.
+    #[cfg_attr(not(feature = "cedar"), expect(unused_variables))]
     pub fn grants_for(&self, principal: &Principal, arn: &MethodArn) -> Granted<'_> {
         match self {
             Rules::Access(rules) => Granted {
