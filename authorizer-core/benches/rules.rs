@@ -90,5 +90,58 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Cedar's part of a request with the pet store's policies (`policies/petstore/`): the grants of
+/// Alice (an admin) with 7 and 70 actions in the schema (`cedar/grants_for/<actions>`: her
+/// entities, then Cedar asked about each action), and one action asked of Cedar alone, her
+/// entities built beforehand (`cedar/is_authorized`).
+fn bench_cedar(c: &mut Criterion) {
+    use authorizer_core::CedarRules;
+    use cedar_policy::{Authorizer, Context, Entities, Entity, EntityUid, PolicySet, Request};
+    use std::collections::HashSet;
+    use std::str::FromStr;
+
+    let arn = MethodArn::parse(ARN).unwrap();
+    let alice = principal();
+    for actions in [7, 70] {
+        let (policies, schema) = testkit::authorizers::cedar_pet_store(actions);
+        let rules = CedarRules::new(&policies, &schema, None).unwrap();
+        assert!(rules.grants_for(&alice, &arn).grants.len() >= 3);
+        c.bench_function(&format!("cedar/grants_for/{actions}"), |b| {
+            b.iter(|| rules.grants_for(black_box(&alice), &arn))
+        });
+    }
+    let (policies, _) = testkit::authorizers::cedar_pet_store(7);
+    let policies = PolicySet::from_str(&policies).unwrap();
+    let uid = |text: &str| EntityUid::from_str(text).unwrap();
+    let user = uid(r#"PetStore::User::"alice""#);
+    let admin = uid(r#"PetStore::UserGroup::"admin""#);
+    let entities = Entities::from_entities(
+        [
+            Entity::new_no_attrs(user.clone(), HashSet::from([admin.clone()])),
+            Entity::new_no_attrs(admin, HashSet::new()),
+        ],
+        None,
+    )
+    .unwrap();
+    let request = Request::new(
+        user,
+        uid(r#"PetStore::Action::"post /pets""#),
+        uid(r#"PetStore::Application::"PetStore""#),
+        Context::empty(),
+        None,
+    )
+    .unwrap();
+    let authorizer = Authorizer::new();
+    assert_eq!(
+        authorizer
+            .is_authorized(&request, &policies, &entities)
+            .decision(),
+        cedar_policy::Decision::Allow
+    );
+    c.bench_function("cedar/is_authorized", |b| {
+        b.iter(|| authorizer.is_authorized(black_box(&request), &policies, &entities))
+    });
+}
+
+criterion_group!(benches, bench, bench_cedar);
 criterion_main!(benches);

@@ -110,12 +110,12 @@ impl<V: Verifier + Sync> Authorizer<V> {
             .check(&claims, request.client_certificate.as_deref())?;
         let names = self.verifier.claim_names(&claims, &settings.claim_names);
         let principal = Principal::from_claims(claims, names)?;
-        let grants = settings.rules.grants_for(&principal);
+        let granted = settings.rules.grants_for(&principal, &request.method_arn);
         let (decision, answer) = Answer::new(
             request.shape.answer_shape(settings.http_api_response),
             &principal,
             &settings.context_claims,
-            &grants,
+            &granted.grants,
             &request.method_arn,
         );
         let answer = answer.with_usage_identifier_key(self.api_keys.for_principal(&principal));
@@ -123,6 +123,7 @@ impl<V: Verifier + Sync> Authorizer<V> {
             decision = decision.as_str(),
             principal = %principal.sub,
             method_arn = %request.method_arn,
+            policies = granted.policies.as_deref(),
             "authorized"
         );
         Ok((decision, answer))

@@ -17,9 +17,11 @@ use jsonwebtoken::{Algorithm, Validation};
 
 use crate::answer::{CONTEXT_KEYS, HttpApiResponse};
 use crate::binding::CertificateBinding;
+#[cfg(feature = "cedar")]
+use crate::cedar::{CedarError, CedarRules};
 use crate::error::InitError;
 use crate::principal::{ClaimNames, ClaimPath};
-use crate::rules::{AccessRules, PET_STORE_RULES};
+use crate::rules::{AccessRules, PET_STORE_RULES, Rules};
 use crate::secrets::SecretsManager;
 
 /// One environment variable: what the README's configuration tables show of it.
@@ -187,8 +189,21 @@ pub fn invalid(var: &Var, reason: impl Into<String>) -> InitError {
 crate::variables! {
     /// The variables every authorizer reads the same way.
     SHARED {
-        /// who may call what, see [Access rules](#access-rules)
+        /// who may call what, see [Access rules](#access-rules); not with `CEDAR_POLICIES`
         ACCESS_RULES = Value(PET_STORE_RULES);
+
+        /// a Cedar policy set, the text itself or `file:<path>` (`file:/opt/policies.cedar`, from a
+        /// layer), in place of `ACCESS_RULES`; see [Cedar policies](#cedar-policies)
+        CEDAR_POLICIES = Off;
+
+        /// required with `CEDAR_POLICIES`: its Cedar schema, in JSON (as Amazon Verified Permissions
+        /// stores it) or Cedar's human-readable format, the text itself or `file:<path>`
+        CEDAR_SCHEMA = Off;
+
+        /// when set, principal and group ids are the prefix, a vertical bar and the value, as Amazon
+        /// Verified Permissions names them (a Cognito user pool's id, an OIDC identity source's
+        /// `entityIdPrefix`)
+        CEDAR_ENTITY_ID_PREFIX = Off;
 
         /// clock skew tolerated on `exp`, `nbf` and `iat`, 0 to 300
         JWT_LEEWAY_SECONDS = Value("30");
@@ -229,6 +244,60 @@ crate::variables! {
     }
 }
 
+/// `ACCESS_RULES`, or the Cedar policies when `CEDAR_POLICIES` is set. Only one of the two may be
+/// set: a Cedar policy set beside access rules would leave a reader guessing which one decides.
+fn rules(env: &Env) -> Result<Rules, InitError> {
+    let Some(policies) = env.raw(&CEDAR_POLICIES) else {
+        if env.raw(&CEDAR_SCHEMA).is_some() {
+            return Err(invalid(&CEDAR_SCHEMA, "is set without CEDAR_POLICIES"));
+        }
+        let rules = env
+            .parse(&ACCESS_RULES, AccessRules::from_json)?
+            .expect("ACCESS_RULES has a default");
+        return Ok(Rules::Access(rules));
+    };
+    if env.raw(&ACCESS_RULES).is_some() {
+        return Err(invalid(
+            &CEDAR_POLICIES,
+            "ACCESS_RULES is set as well: set CEDAR_POLICIES or ACCESS_RULES, not both",
+        ));
+    }
+    cedar_rules(env, &policies)
+}
+
+/// The Cedar policies of `CEDAR_POLICIES` (`policies`), `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX`.
+#[cfg(feature = "cedar")]
+fn cedar_rules(env: &Env, policies: &str) -> Result<Rules, InitError> {
+    let policies = contents(&CEDAR_POLICIES, policies)?;
+    let schema = contents(&CEDAR_SCHEMA, &env.required(&CEDAR_SCHEMA)?)?;
+    let prefix = env.get(&CEDAR_ENTITY_ID_PREFIX);
+    let rules = CedarRules::new(&policies, &schema, prefix.as_deref()).map_err(|e| match e {
+        CedarError::Policies(reason) => invalid(&CEDAR_POLICIES, reason),
+        CedarError::Schema(reason) => invalid(&CEDAR_SCHEMA, reason),
+    })?;
+    Ok(Rules::Cedar(Box::new(rules)))
+}
+
+/// Without the `cedar` feature, Cedar policies cannot be read: init stops rather than let the
+/// function answer by rules it was not given.
+#[cfg(not(feature = "cedar"))]
+fn cedar_rules(_env: &Env, _policies: &str) -> Result<Rules, InitError> {
+    Err(invalid(
+        &CEDAR_POLICIES,
+        "this build has no Cedar: build the function with its `cedar` feature",
+    ))
+}
+
+/// A setting given as its text, or as `file:<path>`, the path of a file holding it.
+#[cfg(feature = "cedar")]
+fn contents(var: &Var, value: &str) -> Result<String, InitError> {
+    match value.trim().strip_prefix("file:") {
+        Some(path) => std::fs::read_to_string(path.trim())
+            .map_err(|e| invalid(var, format!("cannot read {}: {e}", path.trim()))),
+        None => Ok(value.to_owned()),
+    }
+}
+
 /// More skew than this would let expired tokens live on noticeably.
 const MAX_LEEWAY_SECONDS: u64 = 300;
 
@@ -247,8 +316,9 @@ pub struct Preset {
 /// A function's own settings hold these whole; the [`crate::Authorizer`] owns them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `ACCESS_RULES`; the pet store's rules when unset.
-    pub rules: AccessRules,
+    /// `ACCESS_RULES`, or the Cedar policies of `CEDAR_POLICIES`; the pet store's access rules
+    /// when neither is set.
+    pub rules: Rules,
     /// `JWT_LEEWAY_SECONDS` (default 30): clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway_seconds: u64,
     /// `JWT_MAX_AGE_SECONDS`: refuse tokens issued (`iat`) longer ago than this; unset, no limit.
@@ -273,9 +343,7 @@ pub struct Settings {
 impl Settings {
     /// Reads the shared settings, with the authorizer's own `preset`.
     pub fn from_env(env: &Env, preset: &Preset) -> Result<Self, InitError> {
-        let rules = env
-            .parse(&ACCESS_RULES, AccessRules::from_json)?
-            .expect("ACCESS_RULES has a default");
+        let rules = rules(env)?;
         let leeway_seconds = env
             .seconds(&JWT_LEEWAY_SECONDS, 0..=MAX_LEEWAY_SECONDS)?
             .expect("JWT_LEEWAY_SECONDS has a default");
@@ -383,7 +451,7 @@ mod tests {
     #[test]
     fn defaults_to_the_pet_store() {
         let settings = read(&[("ACCESS_RULES", "  "), ("GROUPS_CLAIM", "")]).unwrap();
-        assert_eq!(settings.rules, AccessRules::default());
+        assert_eq!(settings.rules, Rules::default());
         assert_eq!(settings.leeway_seconds, 30);
         assert_eq!(settings.max_age_seconds, None);
         assert_eq!(settings.claim_names.groups, [ClaimPath::name("groups")]);
@@ -415,7 +483,7 @@ mod tests {
         assert_eq!(settings.leeway_seconds, 0);
         assert_eq!(settings.max_age_seconds, Some(3600));
         assert_eq!(settings.claim_names.groups, [ClaimPath::name("roles")]);
-        assert_ne!(settings.rules, AccessRules::default());
+        assert_ne!(settings.rules, Rules::default());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!    checks every issuer shares (`iat`, maximum age);
 //! 3. [`binding`] holds a token bound to a client certificate to the request's certificate;
 //! 4. [`principal`] reads who is calling from those claims;
-//! 5. [`rules`] says what the principal may call: its grants;
+//! 5. [`rules`] says what the principal may call: its grants, from access rules or from Cedar
+//!    policies (`cedar`, with the feature of that name);
 //! 6. [`answer`] turns the grants into what API Gateway reads, in the shape the event calls for,
 //!    naming the caller's usage-plan key ([`api_keys`]) to REST APIs.
 //!
@@ -27,6 +28,8 @@ pub mod api_keys;
 pub mod arn;
 pub mod authorizer;
 pub mod binding;
+#[cfg(feature = "cedar")]
+pub mod cedar;
 pub mod claims;
 pub mod config;
 pub mod error;
@@ -41,9 +44,11 @@ pub mod secrets;
 pub use answer::Answer;
 pub use arn::{MethodArn, Partition};
 pub use authorizer::{Authorizer, Verifier};
+#[cfg(feature = "cedar")]
+pub use cedar::CedarRules;
 pub use claims::VerifiedClaims;
 pub use config::{Env, Settings, Var};
 pub use error::{AuthError, Fault, InitError, Rejection};
 pub use event::MAX_TOKEN_BYTES;
 pub use principal::{ClaimNames, ClaimPath, Principal};
-pub use rules::AccessRules;
+pub use rules::{AccessRules, Rules};

@@ -21,7 +21,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use tracing::warn;
 
-use crate::arn::CONNECT_ROUTE;
+use crate::arn::{CONNECT_ROUTE, MethodArn};
+#[cfg(feature = "cedar")]
+use crate::cedar::CedarRules;
 use crate::principal::Principal;
 
 /// The rules of the seeds' pet store: anyone signed in may list pets, admins may also add them.
@@ -240,6 +242,14 @@ impl Spelling {
 }
 
 impl Grant {
+    /// Reads one plain `"<METHOD> <path>"` entry, as an access rule writes it: no placeholder.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match Entry::parse(text)? {
+            Entry::Plain(grant) => Ok(grant),
+            Entry::Template { .. } => Err(format!("{text:?} names the caller")),
+        }
+    }
+
     /// The grant of a WebSocket API's connect route.
     pub fn connect() -> Self {
         Grant {
@@ -455,6 +465,50 @@ impl AccessRules {
         grants.sort_unstable();
         grants.dedup();
         grants
+    }
+}
+
+/// Who may call what: `ACCESS_RULES`, or Cedar policies when `CEDAR_POLICIES` is set; the pet
+/// store's access rules by default. A request asks it once, through [`Rules::grants_for`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rules {
+    /// `ACCESS_RULES`.
+    Access(AccessRules),
+    /// `CEDAR_POLICIES`, `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX` (boxed: it is larger), in
+    /// builds with the `cedar` feature.
+    #[cfg(feature = "cedar")]
+    Cedar(Box<CedarRules>),
+}
+
+/// What a principal may call, as [`Rules::grants_for`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted<'a> {
+    /// Every grant the principal holds, sorted and without repeats.
+    pub grants: Vec<Cow<'a, Grant>>,
+    /// With Cedar, the ids of the policies that decided the route called (comma-separated, empty
+    /// when none did and Cedar denied by default), for the log line; `None` with access rules.
+    pub policies: Option<String>,
+}
+
+impl Rules {
+    /// What `principal` may call; `arn`, the method called, only says which policies to name
+    /// in [`Granted::policies`]: the grants never depend on it, so the answer stays cache-safe.
+    #[cfg_attr(not(feature = "cedar"), expect(unused_variables))]
+    pub fn grants_for(&self, principal: &Principal, arn: &MethodArn) -> Granted<'_> {
+        match self {
+            Rules::Access(rules) => Granted {
+                grants: rules.grants_for(principal),
+                policies: None,
+            },
+            #[cfg(feature = "cedar")]
+            Rules::Cedar(rules) => rules.grants_for(principal, arn),
+        }
+    }
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules::Access(AccessRules::default())
     }
 }
 

@@ -65,6 +65,29 @@ pub fn oidc(base: &str, audience: &str) -> Authorizer<Oidc> {
         .expect("a valid OpenID Connect configuration")
 }
 
+/// The pet store's Cedar policies (`policies/petstore/`) and its schema grown to `actions` route
+/// actions (its own five, then `get /shelf<i>/{itemId}`), as `CEDAR_POLICIES` and `CEDAR_SCHEMA`
+/// hold them inline: what the benchmarks measure Cedar with, per action of the schema.
+pub fn cedar_pet_store(actions: usize) -> (String, String) {
+    let read = |file: &str| {
+        std::fs::read_to_string(crate::paths::root().join("policies/petstore").join(file))
+            .expect("the pet store's Cedar files read")
+    };
+    let (policies, schema) = (read("policies.cedar"), read("schema.cedarschema"));
+    let own = schema.matches("\"get ").count()
+        + schema.matches("\"post ").count()
+        + schema.matches("\"put ").count();
+    let more: String = (0..actions.saturating_sub(own))
+        .map(|i| format!("\"get /shelf{i}/{{itemId}}\", "))
+        .collect();
+    let schema = schema.replacen(
+        "action \"get /pets\"",
+        &format!("action {more}\"get /pets\""),
+        1,
+    );
+    (policies, schema)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

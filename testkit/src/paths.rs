@@ -27,11 +27,15 @@ pub fn release_binary(name: &str) -> PathBuf {
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        build
             .current_dir(root())
-            .args(["build", "--release", "--package", name, "--bin", name])
-            .status()
-            .expect("cargo runs");
+            .args(["build", "--release", "--package", name, "--bin", name]);
+        // The authorizers as deployments with Cedar policies build them (`cedar` is off by default).
+        if name.starts_with("authorizer-") {
+            build.args(["--features", "cedar"]);
+        }
+        let status = build.status().expect("cargo runs");
         assert!(status.success(), "the release build of {name} failed");
         built.push(name.to_owned());
     }

@@ -158,6 +158,29 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // The pet store's Cedar policies in place of its access rules, with 7 and 70 actions in the
+    // schema: Cedar is asked about each action per request.
+    for actions in [7, 70] {
+        let (policies, schema) = authorizers::cedar_pet_store(actions);
+        let cedar = authorizers::hs256(
+            SECRET,
+            &[
+                ("JWT_ISSUER", ISSUER),
+                ("CEDAR_POLICIES", &policies),
+                ("CEDAR_SCHEMA", &schema),
+            ],
+        );
+        let event = event(&token);
+        let answer = String::from_utf8(handle(&cedar, &event)).unwrap();
+        assert!(
+            answer.contains("/POST/pets"),
+            "Alice may add pets: {answer}"
+        );
+        c.bench_function(&format!("hs256_cedar/handler/{actions}"), |b| {
+            b.iter(|| handle(&cedar, black_box(&event)))
+        });
+    }
+
     // What a deployment adds: the JSON log line, formatted but written nowhere. (Metrics are not
     // installed until below, so every benchmark above writes no metric line.)
     let logs = tracing_subscriber::fmt()

@@ -128,6 +128,18 @@ fn main() {
             hs256.clone(),
             "admin-post",
         ),
+        rust(
+            "authorizer-hs256, the pet store's Cedar policies (policies/petstore/)",
+            "authorizer-hs256",
+            with(
+                &hs256,
+                &[
+                    ("CEDAR_POLICIES", "file:policies/petstore/policies.cedar"),
+                    ("CEDAR_SCHEMA", "file:policies/petstore/schema.cedarschema"),
+                ],
+            ),
+            "cedar/admin-post",
+        ),
         Subject {
             warm: false,
             ..rust(

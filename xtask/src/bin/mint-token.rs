@@ -6,12 +6,13 @@
 //! `--bind-certificate client.pem` binds the token to a client certificate (RFC 8705's
 //! `cnf.x5t#S256`), for APIs behind mutual TLS.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authorizer_core::binding::thumbprint;
 use clap::Parser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
@@ -106,7 +107,9 @@ fn main() -> Result<(), String> {
         .as_secs();
     let iat = args.at.unwrap_or(now);
 
-    let mut claims = Map::new();
+    // Sorted by name whatever serde_json's features (cedar-policy turns on its `preserve_order`),
+    // so that regenerating the sample events changes nothing.
+    let mut claims = BTreeMap::new();
     claims.insert("sub".into(), json!(args.sub));
     claims.insert("iat".into(), json!(iat));
     claims.insert("exp".into(), json!(iat + args.ttl));
@@ -150,7 +153,7 @@ fn main() -> Result<(), String> {
 
     let token = encode(
         &Header::new(args.alg),
-        &Value::Object(claims),
+        &claims,
         &EncodingKey::from_secret(args.secret.as_bytes()),
     )
     .map_err(|e| format!("cannot sign: {e}"))?;

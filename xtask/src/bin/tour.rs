@@ -134,6 +134,9 @@ impl Watch {
                 "127.0.0.1",
                 "-P",
                 &port.to_string(),
+                // With Cedar, for the samples of `events/<function>/cedar/`.
+                "--features",
+                "authorizer-hs256/cedar,authorizer-cognito/cedar,authorizer-oidc/cedar",
             ])
             .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())

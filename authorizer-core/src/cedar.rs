@@ -1,0 +1,855 @@
+//! Cedar policies, evaluated in the function: the other kind of [`crate::rules::Rules`].
+//!
+//! `CEDAR_POLICIES` holds a policy set in Cedar's language and `CEDAR_SCHEMA` its schema, as an
+//! Amazon Verified Permissions (AVP) policy store keeps them. The entities follow AVP's
+//! API-linked policy stores, so that policies written there work unchanged; with `NS` the
+//! schema's namespace:
+//! - the principal is `NS::User::"<sub>"`, a member of `NS::UserGroup::"<group>"` for each of
+//!   the caller's groups, its attributes the verified token's claims;
+//! - the resource is `NS::Application::"NS"`;
+//! - the actions are the schema's `NS::Action::"<method> <path>"` (`get /pets/{petId}`) and
+//!   `NS::Action::"$connect"`;
+//! - the context is `{"scopes": Set<String>}`.
+//!
+//! The policies are parsed and validated against the schema in strict mode once, at cold start.
+//! Per request, each route action of the schema is asked of Cedar for the principal, and the
+//! actions it allows become the principal's grants, every path parameter a `*`: from there the
+//! answer is built as for access rules, so it stays a whole-API, cache-safe policy.
+//!
+//! Claims are data: they become Cedar values through its constructors, never through its JSON
+//! entity format, whose `__entity` and `__extn` escapes would let a claim name an entity or an
+//! extension value. They are not checked against the schema per request: a policy that meets a
+//! claim of an unexpected type errors, and Cedar then ignores it, as it specifies.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use cedar_policy::{
+    ActionConstraint, AuthorizationError, Authorizer, Context, Decision, Entities, Entity,
+    EntityId, EntityTypeName, EntityUid, PolicyId, PolicySet, Request, RestrictedExpression,
+    Schema, ValidationMode, Validator,
+};
+use serde_json::Value;
+use tracing::warn;
+
+use crate::arn::{CONNECT_ROUTE, MethodArn};
+use crate::principal::Principal;
+use crate::rules::{Grant, Granted};
+
+/// The methods an action may name, in the lower case of AVP's API-linked policy stores.
+const METHODS: [&str; 7] = ["get", "post", "put", "patch", "delete", "head", "options"];
+
+/// A schema action that names a route: its entity, the grant it stands for, and the policies
+/// that may decide it (those whose scope admits the action), so that a request asks Cedar about
+/// each action with those alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RouteAction {
+    uid: EntityUid,
+    grant: Grant,
+    policies: PolicySet,
+}
+
+/// Cedar policies and what a request needs of their schema, read once at cold start from
+/// `CEDAR_POLICIES`, `CEDAR_SCHEMA` and `CEDAR_ENTITY_ID_PREFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CedarRules {
+    /// Every route action of the schema, by grant.
+    actions: Vec<RouteAction>,
+    /// `NS::User`.
+    user: EntityTypeName,
+    /// `NS::UserGroup`.
+    group: EntityTypeName,
+    /// `NS::Application::"NS"`.
+    resource: EntityUid,
+    /// `CEDAR_ENTITY_ID_PREFIX` followed by `|`; empty when unset.
+    prefix: String,
+    /// The schema's action entities when it groups actions (`action in NS::Action::"…"` then
+    /// needs them); empty otherwise.
+    action_entities: Entities,
+}
+
+/// What went wrong reading the policies or the schema: which of the two, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CedarError {
+    /// The policies cannot be read or do not validate against the schema.
+    Policies(String),
+    /// The schema cannot be read or does not have the entities this kit names.
+    Schema(String),
+}
+
+impl CedarRules {
+    /// Reads `schema` (Cedar's JSON format when it starts with `{`, else its human-readable
+    /// format) and `policies`, validates the policies in strict mode, and keeps the schema's route
+    /// actions. `prefix` is `CEDAR_ENTITY_ID_PREFIX`.
+    pub fn new(policies: &str, schema: &str, prefix: Option<&str>) -> Result<Self, CedarError> {
+        let schema = read_schema(schema).map_err(CedarError::Schema)?;
+        let namespace = namespace(&schema).map_err(CedarError::Schema)?;
+        let type_name = |name: &str| {
+            let full = match namespace.as_str() {
+                "" => name.to_owned(),
+                ns => format!("{ns}::{name}"),
+            };
+            let declared = schema.entity_types().any(|t| t.to_string() == full);
+            match EntityTypeName::from_str(&full) {
+                Ok(type_name) if declared => Ok(type_name),
+                _ => Err(CedarError::Schema(format!(
+                    "declares no entity type {full}, which the principal or resource is"
+                ))),
+            }
+        };
+        let (user, group) = (type_name("User")?, type_name("UserGroup"));
+        let application = type_name("Application")?;
+        // The group type is optional: a schema without groups has policies that name none.
+        let group = group.or_else(|_| {
+            EntityTypeName::from_str(&match namespace.as_str() {
+                "" => "UserGroup".to_owned(),
+                ns => format!("{ns}::UserGroup"),
+            })
+            .map_err(|e| CedarError::Schema(e.to_string()))
+        })?;
+        let resource = EntityUid::from_type_name_and_id(application, EntityId::new(&namespace));
+
+        let policies = read_policies(policies).map_err(CedarError::Policies)?;
+        let validation = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+        if let Some(error) = validation.validation_errors().next() {
+            return Err(CedarError::Policies(format!(
+                "policy {:?} does not validate against CEDAR_SCHEMA: {error}",
+                error.policy_id().to_string()
+            )));
+        }
+
+        let grouped = schema.action_groups().next().is_some();
+        let action_entities = match grouped {
+            true => schema
+                .action_entities()
+                .map_err(|e| CedarError::Schema(e.to_string()))?,
+            false => Entities::empty(),
+        };
+        let mut actions: Vec<RouteAction> = schema
+            .actions()
+            .filter_map(|uid| {
+                let grant = route_grant(uid.id().unescaped())?;
+                let in_scope = |policy: &cedar_policy::Policy| match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(action) => action == *uid,
+                    ActionConstraint::In(actions) => actions
+                        .iter()
+                        .any(|a| a == uid || action_entities.is_ancestor_of(a, uid)),
+                };
+                let scoped = policies.policies().filter(|p| in_scope(p)).cloned();
+                let policies = PolicySet::from_policies(scoped).ok()?;
+                Some(RouteAction {
+                    uid: uid.clone(),
+                    grant,
+                    policies,
+                })
+            })
+            .collect();
+        if actions.is_empty() {
+            return Err(CedarError::Schema(format!(
+                "declares no action of the forms \"<method> <path>\" or \"{CONNECT_ROUTE}\""
+            )));
+        }
+        actions.sort_by(|a, b| a.grant.cmp(&b.grant));
+        Ok(CedarRules {
+            actions,
+            user,
+            group,
+            resource,
+            prefix: prefix.map(|p| format!("{p}|")).unwrap_or_default(),
+            action_entities,
+        })
+    }
+
+    /// Every grant Cedar allows `principal`, sorted and without repeats, and the policies that
+    /// decided the route `arn` calls (the permits that allowed it, or the forbids that denied it).
+    pub fn grants_for(&self, principal: &Principal, arn: &MethodArn) -> Granted<'_> {
+        let mut granted = Granted {
+            grants: Vec::new(),
+            policies: Some(String::new()),
+        };
+        let Some((user, entities)) = self.entities(principal) else {
+            return granted;
+        };
+        let scopes = RestrictedExpression::new_set(
+            principal
+                .scopes
+                .iter()
+                .map(|scope| RestrictedExpression::new_string(scope.clone())),
+        );
+        let Ok(context) = Context::from_pairs([("scopes".to_owned(), scopes)]) else {
+            return granted;
+        };
+        let (called_method, called_path) = (arn.method(), arn.path().trim_start_matches('/'));
+        let mut deciding: Vec<&PolicyId> = Vec::new();
+        let authorizer = Authorizer::new();
+        // Two actions may stand for the same grant; responses borrowed for the log line live here.
+        let mut responses = Vec::new();
+        for action in &self.actions {
+            let Ok(request) = Request::new(
+                user.clone(),
+                action.uid.clone(),
+                self.resource.clone(),
+                context.clone(),
+                None,
+            ) else {
+                continue;
+            };
+            let response = authorizer.is_authorized(&request, &action.policies, &entities);
+            if response.decision() == Decision::Allow
+                && granted.grants.last() != Some(&Cow::Borrowed(&action.grant))
+            {
+                granted.grants.push(Cow::Borrowed(&action.grant));
+            }
+            if action.grant.covers(called_method, called_path) {
+                responses.push(response);
+            }
+        }
+        for response in &responses {
+            deciding.extend(response.diagnostics().reason());
+            if response.diagnostics().errors().next().is_some() {
+                let errored: Vec<String> = response
+                    .diagnostics()
+                    .errors()
+                    .map(|error| match error {
+                        AuthorizationError::PolicyEvaluationError(error) => {
+                            error.policy_id().to_string()
+                        }
+                    })
+                    .collect();
+                // The policies' ids only: an error's message may quote a claim's value.
+                warn!(
+                    policies = errored.join(","),
+                    "Cedar ignored policies that erred"
+                );
+            }
+        }
+        let mut ids: Vec<String> = deciding.iter().map(|id| id.to_string()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        granted.policies = Some(ids.join(","));
+        granted.grants.sort_unstable();
+        granted.grants.dedup();
+        granted
+    }
+
+    /// The principal's entity and the request's entity store: the principal, its groups and the
+    /// schema's action entities. `None` (nothing granted) if Cedar refuses them.
+    fn entities(&self, principal: &Principal) -> Option<(EntityUid, Entities)> {
+        let uid = |type_name: &EntityTypeName, value: &str| {
+            let id = EntityId::new(format!("{}{value}", self.prefix));
+            EntityUid::from_type_name_and_id(type_name.clone(), id)
+        };
+        let user = uid(&self.user, &principal.sub);
+        let groups: Vec<EntityUid> = principal
+            .groups
+            .iter()
+            .map(|group| uid(&self.group, group))
+            .collect();
+        let attributes = principal
+            .claims
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), expression(value)?)));
+        let entity = Entity::new_with_tags(
+            user.clone(),
+            attributes,
+            groups.iter().cloned(),
+            std::iter::empty(),
+        );
+        let entity = match entity {
+            Ok(entity) => entity,
+            Err(_) => {
+                warn!("Cedar refused the principal's attributes");
+                return None;
+            }
+        };
+        let members = groups
+            .into_iter()
+            .map(|group| Entity::new_no_attrs(group, HashSet::new()));
+        let all = std::iter::once(entity).chain(members);
+        let entities = if self.action_entities.is_empty() {
+            Entities::from_entities(all, None)
+        } else {
+            self.action_entities.clone().add_entities(all, None)
+        };
+        match entities {
+            Ok(entities) => Some((user, entities)),
+            Err(_) => {
+                warn!("Cedar refused the principal's entities");
+                None
+            }
+        }
+    }
+}
+
+/// A claim as a Cedar value: strings, booleans, integers that fit a `Long`, arrays as sets and
+/// objects as records, built with Cedar's constructors so that nothing in a claim is read as
+/// Cedar syntax; `None` for other numbers and nulls, which are left out (in sets and records
+/// too).
+fn expression(value: &Value) -> Option<RestrictedExpression> {
+    Some(match value {
+        Value::String(text) => RestrictedExpression::new_string(text.clone()),
+        Value::Bool(flag) => RestrictedExpression::new_bool(*flag),
+        Value::Number(number) => RestrictedExpression::new_long(number.as_i64()?),
+        Value::Null => return None,
+        Value::Array(items) => RestrictedExpression::new_set(items.iter().filter_map(expression)),
+        Value::Object(members) => RestrictedExpression::new_record(
+            members
+                .iter()
+                .filter_map(|(name, value)| Some((name.clone(), expression(value)?))),
+        )
+        .ok()?,
+    })
+}
+
+/// The grant an action's id stands for: `$connect`, or `<method> <path>` with the method in lower
+/// case and each `{parameter}` (or `{proxy+}`) of the path a `*`. `None` for any other action
+/// (an action group, say), which grants nothing.
+fn route_grant(id: &str) -> Option<Grant> {
+    if id == CONNECT_ROUTE {
+        return Some(Grant::connect());
+    }
+    let (method, path) = id.split_once(' ')?;
+    if !METHODS.contains(&method) || !path.starts_with('/') {
+        return None;
+    }
+    let mut pattern = String::with_capacity(path.len());
+    for segment in path.split('/').skip(1) {
+        pattern.push('/');
+        let parameter = segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}');
+        match parameter {
+            true if segment[1..segment.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b)) =>
+            {
+                pattern.push('*')
+            }
+            // A literal segment: no wildcard, placeholder or brace of its own.
+            false if !segment.contains(['*', '$', '{', '}']) => pattern.push_str(segment),
+            _ => return None,
+        }
+    }
+    Grant::parse(&format!("{} {pattern}", method.to_ascii_uppercase())).ok()
+}
+
+/// The schema, in Cedar's JSON format (as AVP stores it) when it starts with `{`, else in its
+/// human-readable format.
+fn read_schema(text: &str) -> Result<Schema, String> {
+    match text.trim_start().starts_with('{') {
+        true => Schema::from_json_str(text).map_err(|e| format!("not a Cedar schema (JSON): {e}")),
+        false => Schema::from_cedarschema_str(text)
+            .map(|(schema, _warnings)| schema)
+            .map_err(|e| format!("not a Cedar schema: {e}")),
+    }
+}
+
+/// The schema's one namespace (possibly empty), where its actions are.
+fn namespace(schema: &Schema) -> Result<String, String> {
+    let mut namespaces: Vec<String> = schema
+        .actions()
+        .map(|action| action.type_name().namespace())
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    match &namespaces[..] {
+        [namespace] => Ok(namespace.clone()),
+        [] => Err("declares no actions".to_owned()),
+        _ => Err(format!(
+            "declares actions in several namespaces ({}): one is expected",
+            namespaces.join(", ")
+        )),
+    }
+}
+
+/// The policy set, each policy named by its `@id("…")` annotation when it has one, else by
+/// Cedar's default (`policy0`, `policy1`… in order). A syntax error names the policy it is in.
+fn read_policies(text: &str) -> Result<PolicySet, String> {
+    let parsed = PolicySet::from_str(text).map_err(|error| {
+        let statements = statements(text);
+        // The first statement that does not parse alone is where the error is.
+        let at = statements
+            .iter()
+            .position(|statement| PolicySet::from_str(statement).is_err())
+            .unwrap_or(statements.len().saturating_sub(1));
+        let id = statements
+            .get(at)
+            .and_then(|statement| id_annotation(statement))
+            .unwrap_or_else(|| format!("policy{at}"));
+        format!("policy {id:?} does not parse: {error}")
+    })?;
+    if parsed.num_of_templates() > 0 {
+        return Err("holds templates (`?principal`, `?resource`), which nothing links".to_owned());
+    }
+    let mut named = PolicySet::new();
+    for policy in parsed.policies() {
+        let policy = match policy.annotation("id") {
+            Some(id) => policy.new_id(PolicyId::new(id)),
+            None => policy.clone(),
+        };
+        let id = policy.id().to_string();
+        named
+            .add(policy)
+            .map_err(|_| format!("two policies have the id {id:?}"))?;
+    }
+    Ok(named)
+}
+
+/// The text of each statement of a policy set, up to and including its `;`, skipping strings
+/// and comments: what a syntax error is located in.
+fn statements(text: &str) -> Vec<&str> {
+    let mut statements = Vec::new();
+    let (mut start, mut in_string, mut escaped, mut in_comment) = (0, false, false, false);
+    let bytes = text.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            _ if in_comment => in_comment = b != b'\n',
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'/' if bytes.get(at + 1) == Some(&b'/') => in_comment = true,
+            b';' => {
+                statements.push(&text[start..=at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        statements.push(&text[start..]);
+    }
+    statements
+}
+
+/// The value of a statement's `@id("…")` annotation, if it has a plain one.
+fn id_annotation(statement: &str) -> Option<String> {
+    let after = statement.split_once("@id(\"")?.1;
+    let id = after.split_once("\")")?.0;
+    (!id.contains(['"', '\\'])).then(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SCHEMA: &str = r#"
+        namespace PetStore {
+            entity UserGroup;
+            entity User in [UserGroup] {
+                email?: String, email_verified?: Bool, level?: Long, suspended?: Bool,
+                roles?: Set<String>, address?: {city: String},
+            };
+            entity Application;
+            action "get /pets", "post /pets", "get /pets/{petId}", "delete /pets/{petId}",
+                   "$connect"
+                appliesTo { principal: [User], resource: [Application],
+                            context: {scopes: Set<String>} };
+            action "readOnly";
+        }
+    "#;
+
+    fn rules(policies: &str) -> CedarRules {
+        CedarRules::new(policies, SCHEMA, None).unwrap()
+    }
+
+    fn principal(groups: &[&str], claims: Value) -> Principal {
+        Principal {
+            sub: "bob".into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            scopes: vec!["pets/read".into()],
+            claims: claims.as_object().unwrap().clone(),
+            ..Principal::default()
+        }
+    }
+
+    fn arn(method_and_path: &str) -> MethodArn {
+        MethodArn::parse(&format!(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/{method_and_path}"
+        ))
+        .unwrap()
+    }
+
+    fn shown(granted: &Granted<'_>) -> Vec<String> {
+        granted.grants.iter().map(|g| g.to_string()).collect()
+    }
+
+    #[test]
+    fn route_actions_become_grants_with_parameters_as_wildcards() {
+        let grant = |id: &str| route_grant(id).map(|g| g.to_string());
+        assert_eq!(grant("get /pets").as_deref(), Some("GET /pets"));
+        assert_eq!(
+            grant("delete /pets/{petId}/toys/{toyId}").as_deref(),
+            Some("DELETE /pets/*/toys/*")
+        );
+        assert_eq!(grant("get /{proxy+}").as_deref(), Some("GET /*"));
+        assert_eq!(grant("get /").as_deref(), Some("GET /"));
+        assert_eq!(grant("$connect").as_deref(), Some("$connect"));
+        for other in [
+            "readOnly",
+            "GET /pets",
+            "any /pets",
+            "get pets",
+            "get /pets/*",
+            "get /pets/{petId",
+            "get /pets/{}",
+            "get /pets/${sub}",
+            "get /pets?x",
+            "get /pets /toys",
+            "$disconnect",
+        ] {
+            assert_eq!(grant(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn groups_scopes_and_attributes_decide_and_forbid_wins() {
+        let rules = rules(
+            r#"
+            permit(principal, action == PetStore::Action::"get /pets", resource);
+            @id("admins")
+            permit(principal in PetStore::UserGroup::"admin",
+                   action in [PetStore::Action::"post /pets", PetStore::Action::"delete /pets/{petId}"],
+                   resource);
+            @id("verified")
+            permit(principal, action == PetStore::Action::"get /pets/{petId}", resource)
+                when { principal has email_verified && principal.email_verified };
+            @id("suspended")
+            forbid(principal, action, resource)
+                unless { context.scopes.contains("pets/read") && !(principal has suspended && principal.suspended) };
+            "#,
+        );
+        let admin = principal(&["admin"], json!({"email_verified": true}));
+        let granted = rules.grants_for(&admin, &arn("POST/pets"));
+        assert_eq!(
+            shown(&granted),
+            ["DELETE /pets/*", "GET /pets", "GET /pets/*", "POST /pets"]
+        );
+        assert_eq!(granted.policies.as_deref(), Some("admins"));
+        let suspended = principal(&["admin"], json!({"suspended": true}));
+        let granted = rules.grants_for(&suspended, &arn("POST/pets"));
+        assert!(shown(&granted).is_empty());
+        assert_eq!(granted.policies.as_deref(), Some("suspended"));
+        let bob = principal(&[], json!({"email_verified": "yes"}));
+        let granted = rules.grants_for(&bob, &arn("GET/pets/1"));
+        assert_eq!(shown(&granted), ["GET /pets"], "a claim of the wrong type");
+        assert_eq!(granted.policies.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn claims_stay_data() {
+        let rules = rules(
+            r#"permit(principal, action == PetStore::Action::"get /pets", resource)
+                 when { principal has address && principal.address.city == "Lyon" };"#,
+        );
+        let escaped = principal(
+            &[],
+            json!({"address": {"__entity": {"type": "PetStore::User", "id": "x"}, "city": "Lyon"},
+                   "roles": [{"__extn": {"fn": "ip", "arg": "10.0.0.1"}}, null, 1.5, 3],
+                   "big": 18446744073709551615_u64, "none": null}),
+        );
+        assert_eq!(
+            shown(&rules.grants_for(&escaped, &arn("GET/pets"))),
+            ["GET /pets"]
+        );
+        assert!(expression(&json!(null)).is_none());
+        assert!(expression(&json!(1.5)).is_none());
+        assert!(expression(&json!(u64::MAX)).is_none());
+    }
+
+    #[test]
+    fn group_names_are_ids_not_syntax() {
+        let rules =
+            rules(r#"permit(principal in PetStore::UserGroup::"admin", action, resource);"#);
+        for group in [
+            "admin\" ) permit(",
+            "PetStore::UserGroup::admin",
+            "Admin",
+            "admin ",
+        ] {
+            let granted = rules.grants_for(&principal(&[group], json!({})), &arn("GET/pets"));
+            assert!(shown(&granted).is_empty(), "{group}");
+        }
+        let granted = rules.grants_for(&principal(&["admin"], json!({})), &arn("GET/pets"));
+        assert_eq!(shown(&granted).len(), 5);
+    }
+
+    #[test]
+    fn the_prefix_names_principals_and_groups_as_avp_does() {
+        let policies = r#"
+            permit(principal == PetStore::User::"eu-west-1_Pool|bob", action == PetStore::Action::"get /pets", resource);
+            permit(principal in PetStore::UserGroup::"eu-west-1_Pool|admin", action == PetStore::Action::"post /pets", resource);
+        "#;
+        let prefixed = CedarRules::new(policies, SCHEMA, Some("eu-west-1_Pool")).unwrap();
+        let bob = principal(&["admin"], json!({}));
+        assert_eq!(
+            shown(&prefixed.grants_for(&bob, &arn("GET/pets"))),
+            ["GET /pets", "POST /pets"]
+        );
+        assert!(shown(&rules(policies).grants_for(&bob, &arn("GET/pets"))).is_empty());
+    }
+
+    #[test]
+    fn action_groups_are_followed() {
+        let schema = SCHEMA.replace(
+            "action \"readOnly\";",
+            "action \"readOnly\"; action \"get /toys\" in [\"readOnly\"] appliesTo { principal: [User], resource: [Application], context: {scopes: Set<String>} };",
+        );
+        let rules = CedarRules::new(
+            r#"permit(principal, action in PetStore::Action::"readOnly", resource);"#,
+            &schema,
+            None,
+        )
+        .unwrap();
+        let granted = rules.grants_for(&principal(&[], json!({})), &arn("GET/toys"));
+        assert_eq!(shown(&granted), ["GET /toys"]);
+        assert_eq!(granted.policies.as_deref(), Some("policy0"));
+    }
+
+    #[test]
+    fn both_schema_formats_and_an_empty_namespace_are_read() {
+        let json = json!({"": {
+            "entityTypes": {"User": {}, "UserGroup": {}, "Application": {}},
+            "actions": {"get /pets": {"appliesTo": {"principalTypes": ["User"],
+                "resourceTypes": ["Application"],
+                "context": {"type": "Record", "attributes": {
+                    "scopes": {"type": "Set", "element": {"type": "String"}}}}}}}
+        }});
+        let rules = CedarRules::new(
+            r#"permit(principal, action == Action::"get /pets", resource) when { context.scopes.contains("pets/read") };"#,
+            &json.to_string(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(rules.resource.to_string(), r#"Application::"""#);
+        let granted = rules.grants_for(&principal(&[], json!({})), &arn("GET/pets"));
+        assert_eq!(shown(&granted), ["GET /pets"]);
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_read_naming_the_policy() {
+        let policies = |text: &str| match CedarRules::new(text, SCHEMA, None) {
+            Err(CedarError::Policies(reason)) => reason,
+            other => panic!("{text}: {other:?}"),
+        };
+        let syntax = policies(
+            "permit(principal, action, resource);\n@id(\"broken\")\npermit(principal, action resource);",
+        );
+        assert!(syntax.contains("\"broken\""), "{syntax}");
+        let syntax = policies("permit(principal, action, resource);\npermit(principal;");
+        assert!(syntax.contains("\"policy1\""), "{syntax}");
+        let invalid = policies(
+            r#"@id("typo") permit(principal, action == PetStore::Action::"get /pet", resource);"#,
+        );
+        assert!(invalid.contains("\"typo\""), "{invalid}");
+        let untyped =
+            policies(r#"permit(principal, action, resource) when { principal.level > "3" };"#);
+        assert!(untyped.contains("\"policy0\""), "{untyped}");
+        let twice = policies(
+            r#"@id("a") permit(principal, action, resource); @id("a") forbid(principal, action, resource);"#,
+        );
+        assert!(twice.contains("\"a\""), "{twice}");
+        assert!(
+            policies("permit(principal == ?principal, action, resource);").contains("templates")
+        );
+
+        let schema = |text: &str| match CedarRules::new("", text, None) {
+            Err(CedarError::Schema(reason)) => reason,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!(schema("namespace {").contains("not a Cedar schema"));
+        assert!(schema("{\"NS\": ").contains("JSON"));
+        assert!(schema("entity User; entity Application;").contains("no actions"));
+        assert!(
+            schema("entity Application; action \"get /pets\";").contains("User"),
+            "the principal's type"
+        );
+        assert!(
+            schema("entity User; entity Application; action \"readOnly\";")
+                .contains("<method> <path>")
+        );
+    }
+
+    #[test]
+    fn statements_skip_strings_and_comments() {
+        assert_eq!(
+            statements("a \"\\\";\" b; // c; d\n e; f"),
+            ["a \"\\\";\" b;", " // c; d\n e;", " f"]
+        );
+        assert_eq!(id_annotation("@id(\"x y\") permit").as_deref(), Some("x y"));
+    }
+
+    /// The pet store's Cedar policies (`policies/petstore/`) against its access rules without
+    /// the `${sub}` entries, which a policy about the API's actions cannot name.
+    const PET_STORE_POLICIES: &str = include_str!("../../policies/petstore/policies.cedar");
+    const PET_STORE_SCHEMA: &str = include_str!("../../policies/petstore/schema.cedarschema");
+    const PET_STORE_ACCESS_RULES: &str = r#"{"*": ["GET /pets"],
+        "group:admin": ["GET /pets", "POST /pets", "GET /accounts/*"],
+        "claim:email_verified=true": ["GET /pets/*"]}"#;
+
+    #[test]
+    fn the_pet_store_policies_grant_what_its_access_rules_do() {
+        let cedar = CedarRules::new(PET_STORE_POLICIES, PET_STORE_SCHEMA, None).unwrap();
+        let rules = crate::rules::AccessRules::from_json(PET_STORE_ACCESS_RULES).unwrap();
+        let callers = [
+            (
+                "alice",
+                principal(&["admin"], json!({"email": "alice@example.com"})),
+            ),
+            ("bob", principal(&["customer"], json!({}))),
+            ("carol", principal(&[], json!({"email_verified": true}))),
+            (
+                "mallory",
+                principal(
+                    &["Admin", "admin\" ) permit("],
+                    json!({"email_verified": "true"}),
+                ),
+            ),
+        ];
+        for (name, caller) in callers {
+            let from_rules: Vec<String> = rules
+                .grants_for(&caller)
+                .iter()
+                .map(|g| g.to_string())
+                .collect();
+            assert_eq!(
+                shown(&cedar.grants_for(&caller, &arn("GET/pets"))),
+                from_rules,
+                "{name}"
+            );
+        }
+    }
+
+    /// What IAM decides for `arn` under `policy`: an explicit Deny wins, then any Allow.
+    fn iam_allows(
+        policy: &aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy,
+        arn: &str,
+    ) -> bool {
+        use aws_lambda_events::iam::IamPolicyEffect;
+        let matches = |effect: IamPolicyEffect| {
+            policy
+                .statement
+                .iter()
+                .filter(|s| s.effect == effect)
+                .any(|s| {
+                    s.resource
+                        .iter()
+                        .any(|r| crate::rules::reference_match(r.as_bytes(), arn.as_bytes()))
+                })
+        };
+        !matches(IamPolicyEffect::Deny) && matches(IamPolicyEffect::Allow)
+    }
+
+    /// The actions of the property below, none of whose grants covers another's route, and a
+    /// route each.
+    const ROUTES: [(&str, &str); 5] = [
+        ("get /pets", "GET/pets"),
+        ("post /pets", "POST/pets"),
+        ("get /pets/{petId}", "GET/pets/7"),
+        ("delete /pets/{petId}", "DELETE/pets/7"),
+        ("$connect", "$connect"),
+    ];
+
+    /// One policy of a small grammar: an effect, a principal scope, an action scope and a
+    /// condition.
+    fn policy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let action = |i: usize| format!("PetStore::Action::\"{}\"", ROUTES[i].0);
+        (
+            prop_oneof!["permit", "forbid"],
+            prop_oneof![
+                Just("principal".to_owned()),
+                "(admin|vets|Admin)"
+                    .prop_map(|g| format!("principal in PetStore::UserGroup::\"{g}\"")),
+                "(alice|bob)".prop_map(|u| format!("principal == PetStore::User::\"{u}\"")),
+            ],
+            prop_oneof![
+                Just("action".to_owned()),
+                (0..5usize).prop_map(move |i| format!("action == {}", action(i))),
+                (0..5usize, 0..5usize).prop_map(move |(i, j)| format!(
+                    "action in [{}, {}]",
+                    action(i),
+                    action(j)
+                )),
+            ],
+            prop_oneof![
+                Just(String::new()),
+                "(pets/read|pets/write)"
+                    .prop_map(|s| format!("when {{ context.scopes.contains(\"{s}\") }}")),
+                (0..4i64).prop_map(|n| format!(
+                    "unless {{ principal has level && principal.level > {n} }}"
+                )),
+                Just(
+                    "when { principal has email_verified && principal.email_verified }".to_owned()
+                ),
+            ],
+        )
+            .prop_map(|(effect, who, what, condition)| {
+                format!("{effect}({who}, {what}, resource) {condition};")
+            })
+    }
+
+    proptest::proptest! {
+        // Cedar unoptimized is slow: fewer cases keep the suite within seconds.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the policies and the caller: the whole-API policy answered for any route
+        /// allows each route's ARN exactly when Cedar, asked with every policy, allows its action.
+        #[test]
+        fn the_policy_allows_a_route_exactly_when_cedar_allows_its_action(
+            policies in proptest::collection::vec(policy(), 0..5),
+            sub in "(alice|bob|carol)",
+            groups in proptest::collection::vec("(admin|vets|Admin)", 0..3),
+            scopes in proptest::collection::vec("(pets/read|pets/write)", 0..2),
+            level in proptest::option::of(0..5i64),
+            verified in proptest::option::of(proptest::prop_oneof![
+                proptest::strategy::Just(json!(true)),
+                proptest::strategy::Just(json!(false)),
+                proptest::strategy::Just(json!("true")),
+            ]),
+            called in 0..5usize,
+        ) {
+            use crate::answer::{Answer, AnswerShape};
+            let text = policies.join("\n");
+            let rules = CedarRules::new(&text, SCHEMA, None).unwrap();
+            let mut claims = serde_json::Map::new();
+            if let Some(level) = level { claims.insert("level".into(), json!(level)); }
+            if let Some(verified) = verified { claims.insert("email_verified".into(), verified); }
+            let principal = Principal {
+                sub: sub.clone(),
+                groups,
+                scopes,
+                claims,
+                ..Principal::default()
+            };
+            let prefix = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/";
+            let called = arn(ROUTES[called].1);
+            let granted = rules.grants_for(&principal, &called);
+            let (_, Answer::Policy(answer)) =
+                Answer::new(AnswerShape::RestPolicy, &principal, &[], &granted.grants, &called)
+            else {
+                unreachable!("a REST answer is a policy")
+            };
+            let (_, entities) = rules.entities(&principal).unwrap();
+            let all = read_policies(&text).unwrap();
+            for (action, route) in ROUTES {
+                let request = Request::new(
+                    EntityUid::from_str(&format!("PetStore::User::\"{sub}\"")).unwrap(),
+                    EntityUid::from_str(&format!("PetStore::Action::\"{action}\"")).unwrap(),
+                    rules.resource.clone(),
+                    Context::from_pairs([("scopes".to_owned(), RestrictedExpression::new_set(
+                        principal.scopes.iter().map(|s| RestrictedExpression::new_string(s.clone()))
+                    ))]).unwrap(),
+                    None,
+                ).unwrap();
+                let cedar = Authorizer::new().is_authorized(&request, &all, &entities).decision();
+                proptest::prop_assert_eq!(
+                    iam_allows(&answer.policy_document, &format!("{prefix}{route}")),
+                    cedar == Decision::Allow,
+                    "{} for {:?}", route, text
+                );
+            }
+        }
+    }
+}
