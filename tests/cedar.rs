@@ -8,7 +8,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use testkit::env::{owned, with};
-use testkit::events::{http_event, token_event};
+use testkit::events::{http_event, token_event, websocket_event};
 use testkit::function::Function;
 use testkit::paths::{release_binary, root};
 use testkit::readme::fenced_block;
@@ -17,6 +17,7 @@ use testkit::tokens::{hs, now};
 
 const API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore01/prod";
 const HTTP_API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore02/$default";
+const WEBSOCKET_API: &str = "arn:aws:execute-api:us-east-1:123456789012:petstore03/prod";
 const SECRET: &str = "e2e-secret-that-is-at-least-32-bytes-long";
 
 /// The pet store's policies and schema, as a layer would hold them.
@@ -27,7 +28,7 @@ const PET_STORE: [(&str, &str); 2] = [
 
 /// The template's default access rules without their `${sub}` entries (the caller's own
 /// account), which a Cedar policy about the API's actions cannot name.
-const PET_STORE_RULES: &str = r#"{"*": ["GET /pets"],
+const PET_STORE_RULES: &str = r#"{"*": ["GET /pets", "$connect"],
     "group:admin": ["GET /pets", "POST /pets", "GET /accounts/*"],
     "claim:email_verified=true": ["GET /pets/*"]}"#;
 
@@ -112,12 +113,21 @@ fn the_pet_store_policies_answer_alice_bob_carol_and_mallory_as_its_access_rules
             outcome(&rules.invoke(&v2)),
             "{name} HTTP 2.0"
         );
+        let connect = websocket_event(WEBSOCKET_API, json!({"Authorization": token}), json!({}));
+        assert_eq!(
+            outcome(&cedar.invoke(&connect)),
+            outcome(&rules.invoke(&connect)),
+            "{name} WebSocket"
+        );
     }
     // The answers tell the story.
-    assert_eq!(seen[1], "200 allows GET /accounts/*, GET /pets, POST /pets");
-    assert_eq!(seen[6], "403 allows GET /pets");
-    assert_eq!(seen[12], "200 allows GET /pets, GET /pets/*");
-    assert_eq!(seen[16], "403 allows GET /pets");
+    assert_eq!(
+        seen[1],
+        "200 allows $connect, GET /accounts/*, GET /pets, POST /pets"
+    );
+    assert_eq!(seen[6], "403 allows $connect, GET /pets");
+    assert_eq!(seen[12], "200 allows $connect, GET /pets, GET /pets/*");
+    assert_eq!(seen[16], "403 allows $connect, GET /pets");
     let logs = cedar.logs();
     assert!(
         logs.contains("admins-add-pets-and-read-accounts"),

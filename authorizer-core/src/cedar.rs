@@ -684,7 +684,7 @@ mod tests {
     /// the `${sub}` entries, which a policy about the API's actions cannot name.
     const PET_STORE_POLICIES: &str = include_str!("../../policies/petstore/policies.cedar");
     const PET_STORE_SCHEMA: &str = include_str!("../../policies/petstore/schema.cedarschema");
-    const PET_STORE_ACCESS_RULES: &str = r#"{"*": ["GET /pets"],
+    const PET_STORE_ACCESS_RULES: &str = r#"{"*": ["GET /pets", "$connect"],
         "group:admin": ["GET /pets", "POST /pets", "GET /accounts/*"],
         "claim:email_verified=true": ["GET /pets/*"]}"#;
 
