@@ -79,6 +79,9 @@ pub struct CedarRules {
     /// The attribute names the policies read or test: the claims the principal's entity needs.
     /// A claim of another name cannot change a decision, so it is not made a Cedar value.
     attributes: Vec<String>,
+    /// The ids of the groups the policies write out (prefix included): the parents the
+    /// principal's entity needs. Membership of another group cannot change a decision.
+    groups: BTreeSet<String>,
     /// `CEDAR_ENTITY_ID_PREFIX` followed by `|`; empty when unset.
     prefix: String,
     /// The schema's action entities when it groups actions (`action in NS::Action::"…"` then
@@ -145,13 +148,14 @@ impl CedarRules {
         };
         let (mut permits, mut forbids) = (PolicySet::new(), PolicySet::new());
         let mut own = Vec::new();
-        let mut attributes = BTreeSet::new();
+        let (mut attributes, mut groups) = (BTreeSet::new(), BTreeSet::new());
+        let group_type = group.to_string();
         for policy in policies.policies() {
             let est = policy.to_json().map_err(|e| {
                 let id = policy.id().to_string();
                 CedarError::Policies(format!("policy {id:?} cannot be read: {e}"))
             })?;
-            attributes_named(&est, &mut attributes);
+            names(&est, &group_type, &mut attributes, &mut groups);
             let added = match (lifted(policy, est), policy.effect()) {
                 (Some(lifted), Effect::Permit) => permits.add(lifted),
                 (Some(lifted), Effect::Forbid) => forbids.add(lifted),
@@ -201,6 +205,7 @@ impl CedarRules {
             permits,
             forbids,
             attributes: attributes.into_iter().collect(),
+            groups,
             user,
             group,
             resource,
@@ -301,6 +306,7 @@ impl CedarRules {
         };
         let user = uid(&self.user, &principal.sub);
         let groups = principal.groups.iter().map(|group| uid(&self.group, group));
+        let groups = groups.filter(|group| self.groups.contains(group.id().unescaped()));
         let attributes = self.attributes.iter().filter_map(|name| {
             let value = expression(principal.claims.get(name)?)?;
             Some((name.clone(), value))
@@ -379,18 +385,34 @@ fn lifted(policy: &Policy, mut est: Value) -> Option<Policy> {
     Policy::from_json(Some(policy.id().clone()), est).ok()
 }
 
-/// Adds to `names` every attribute name that `value`, part of a policy's JSON form (Cedar's
-/// EST), reads or tests: the `attr` of each `.` (and `[…]`) and `has`. Cedar has no other way
-/// to read an entity's attributes, so a claim of no other name cannot change a decision.
-fn attributes_named(value: &Value, names: &mut BTreeSet<String>) {
+/// Adds what `value`, part of a policy's JSON form (Cedar's EST), names of the principal: to
+/// `attributes` the attribute each `.` (or `[…]`) reads and each `has` tests, to `groups` the id
+/// of each entity of type `group_type` it writes out. A policy reads the principal's attributes
+/// by name only, and tests its groups only against entities it writes out (no attribute or
+/// context value is an entity), so a claim or a group it does not name cannot change a decision.
+fn names(
+    value: &Value,
+    group_type: &str,
+    attributes: &mut BTreeSet<String>,
+    groups: &mut BTreeSet<String>,
+) {
     match value {
         Value::Object(members) => {
             if let Some(Value::String(name)) = members.get("attr") {
-                names.insert(name.clone());
+                attributes.insert(name.clone());
             }
-            members.values().for_each(|v| attributes_named(v, names));
+            if let (Some(Value::String(kind)), Some(Value::String(id))) =
+                (members.get("type"), members.get("id"))
+                && kind == group_type
+            {
+                groups.insert(id.clone());
+            }
+            let rest = members.values();
+            rest.for_each(|v| names(v, group_type, attributes, groups));
         }
-        Value::Array(items) => items.iter().for_each(|v| attributes_named(v, names)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| names(v, group_type, attributes, groups)),
         _ => {}
     }
 }
@@ -915,7 +937,7 @@ mod tests {
         fn the_policy_allows_a_route_exactly_when_cedar_allows_its_action(
             policies in proptest::collection::vec(policy(), 0..5),
             sub in "(alice|bob|carol)",
-            groups in proptest::collection::vec("(admin|vets|Admin)", 0..3),
+            groups in proptest::collection::vec("(admin|vets|Admin|staff)", 0..3),
             scopes in proptest::collection::vec("(pets/read|pets/write)", 0..2),
             level in proptest::option::of(0..5i64),
             verified in proptest::option::of(proptest::prop_oneof![
