@@ -284,7 +284,8 @@ fn cedar_rules(env: &Env, policies: &str) -> Result<Rules, InitError> {
 fn cedar_rules(_env: &Env, _policies: &str) -> Result<Rules, InitError> {
     Err(invalid(
         &CEDAR_POLICIES,
-        "this build has no Cedar: build the function with its `cedar` feature",
+        "this build has no Cedar: build the function with its `cedar` feature \
+         (`CARGO_LAMBDA_CONTEXT=cedar sam build`)",
     ))
 }
 

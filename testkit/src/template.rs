@@ -60,6 +60,8 @@ pub struct Deployment {
     /// Parameters a parent stack passes as something other than text (a `Ref` to one of its
     /// resources), as it passes them.
     given: BTreeMap<String, Value>,
+    /// The parameters of type `CommaDelimitedList`, which a `Ref` reads as a list.
+    lists: BTreeSet<String>,
     /// The resources of nested stacks: their logical id here, and that of the stack and their own.
     nested: BTreeMap<String, (String, String)>,
 }
@@ -69,6 +71,22 @@ pub fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// `value` as text, with a `Fn::Join` of a list joined as CloudFormation joins it (`!Join ['',
+/// !Ref Layers]` is empty when the list parameter is). A `Ref` to a resource stays whole: never
+/// empty.
+fn joined(value: &Value) -> String {
+    match value
+        .get("Fn::Join")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([Value::String(separator), Value::Array(items)]) => {
+            items.iter().map(joined).collect::<Vec<_>>().join(separator)
+        }
+        _ => text(value),
     }
 }
 
@@ -135,12 +153,20 @@ impl Deployment {
                 );
             }
         }
+        let lists = expanded["Parameters"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, p)| p["Type"] == "CommaDelimitedList")
+            .map(|(name, _)| name.clone())
+            .collect();
         let mut deployment = Deployment {
             params,
             conditions: BTreeMap::new(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             given,
+            lists,
             nested: BTreeMap::new(),
         };
         let conditions = expanded["Conditions"]
@@ -226,13 +252,14 @@ impl Deployment {
             .collect();
     }
 
-    /// The value of `condition` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` or a named
-    /// `Condition` among `all`).
+    /// The value of `condition` (`Fn::Equals`, of values that may be `Fn::Join`s, `Fn::Not`,
+    /// `Fn::And`, `Fn::Or` or a named `Condition` among `all`).
     fn condition(&self, condition: &Value, all: &serde_json::Map<String, Value>) -> bool {
         let args = |f: &str| condition[f].as_array().unwrap().clone();
         if condition.get("Fn::Equals").is_some() {
             let [a, b] = <[Value; 2]>::try_from(args("Fn::Equals")).unwrap();
-            text(&self.resolve(&a).unwrap()) == text(&self.resolve(&b).unwrap())
+            let operand = |v: &Value| joined(&self.resolve(v).unwrap());
+            operand(&a) == operand(&b)
         } else if condition.get("Fn::Not").is_some() {
             !self.condition(&args("Fn::Not")[0], all)
         } else if condition.get("Fn::And").is_some() {
@@ -255,10 +282,20 @@ impl Deployment {
                     if name == "AWS::NoValue" {
                         return None;
                     }
+                    let list = self.lists.contains(name);
                     if let Some(value) = self.given.get(name) {
-                        return Some(value.clone());
+                        // A list parameter given one value (a `Ref` to a layer) holds that value.
+                        return Some(match value {
+                            Value::Array(_) => value.clone(),
+                            _ if list => Value::Array(vec![value.clone()]),
+                            _ => value.clone(),
+                        });
                     }
                     if let Some(param) = self.params.get(name) {
+                        if list {
+                            let items = param.split(',').map(|item| json!(item)).collect();
+                            return Some(Value::Array(items));
+                        }
                         return Some(Value::String(param.clone()));
                     }
                     return Some(value.clone());
