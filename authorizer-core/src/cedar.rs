@@ -297,8 +297,9 @@ impl CedarRules {
         granted
     }
 
-    /// The principal's entity and the request's entity store: the principal, a member of its
-    /// groups, and the schema's action entities. `None` (nothing granted) if Cedar refuses them.
+    /// The principal's entity and the request's entity store: the principal, a member of those
+    /// of its groups that the policies name, and the schema's action entities. `None` (nothing
+    /// granted) if Cedar refuses them.
     fn entities(&self, principal: &Principal) -> Option<(EntityUid, Entities)> {
         let uid = |type_name: &EntityTypeName, value: &str| {
             let id = EntityId::new(format!("{}{value}", self.prefix));
