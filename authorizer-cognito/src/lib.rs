@@ -101,7 +101,10 @@ impl Verifier for Cognito {
         }
         let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
         let key = self.keys.key(kid, header.alg).await?;
-        let claims = jwt::decode(token, key.decoding_key(), &self.validation)?;
+        let key = key
+            .public_key(header.alg)
+            .ok_or(Rejection::WrongAlgorithm)?;
+        let claims = jwt::decode_with(token, key, &self.validation)?;
         self.check_use_and_client(&claims)?;
         Ok(claims)
     }

@@ -5,8 +5,10 @@
 //!    [`event::EventShape`];
 //! 2. [`jwt::Token`] reads the token's header and refuses what no verifier may process (`crit`);
 //!    then an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the
-//!    help of [`jwt`]) and returns the [`VerifiedClaims`] of [`claims`], which also holds the
-//!    checks every issuer shares (`iat`, maximum age);
+//!    help of [`jwt`], whose public keys are parsed once and whose registered claims' checks,
+//!    decided as `jsonwebtoken` decides them, are in `registered`) and returns the
+//!    [`VerifiedClaims`] of [`claims`],
+//!    which also holds the checks every issuer shares (`iat`, maximum age);
 //! 3. [`binding`] holds a token bound to a client certificate to the request's certificate;
 //! 4. [`principal`] reads who is calling from those claims;
 //! 5. [`rules`] says what the principal may call: its grants, from access rules or from Cedar
@@ -38,6 +40,7 @@ pub mod jwt;
 pub mod logging;
 pub mod metrics;
 pub mod principal;
+mod registered;
 pub mod rules;
 pub mod secrets;
 

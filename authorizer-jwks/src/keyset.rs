@@ -18,13 +18,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use authorizer_core::jwt::PublicKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use curve25519_dalek::edwards::CompressedEdwardsY;
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -79,29 +80,30 @@ pub enum FetchError {
     Discovery(String),
 }
 
-/// A public key of a key set, and the algorithms it may verify: those its type and curve allow,
-/// narrowed to its own `alg` when it names one, and to the issuer's accepted algorithms.
+/// A public key of a key set, parsed once for each algorithm it may verify: those its type and
+/// curve allow, narrowed to its own `alg` when it names one, and to the issuer's accepted
+/// algorithms.
 pub struct VerifyingKey {
-    key: DecodingKey,
-    algorithms: Vec<Algorithm>,
+    keys: Vec<PublicKey>,
 }
 
 impl VerifyingKey {
-    /// The key, for `jsonwebtoken`.
-    pub fn decoding_key(&self) -> &DecodingKey {
-        &self.key
+    /// The key for a token whose header says `algorithm`, if this key may verify it.
+    pub fn public_key(&self, algorithm: Algorithm) -> Option<&PublicKey> {
+        self.keys.iter().find(|key| key.algorithm() == algorithm)
     }
 
     /// Whether a token whose header says `algorithm` may be verified with this key.
     pub fn accepts(&self, algorithm: Algorithm) -> bool {
-        self.algorithms.contains(&algorithm)
+        self.public_key(algorithm).is_some()
     }
 }
 
 impl std::fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let algorithms: Vec<Algorithm> = self.keys.iter().map(PublicKey::algorithm).collect();
         f.debug_struct("VerifyingKey")
-            .field("algorithms", &self.algorithms)
+            .field("algorithms", &algorithms)
             .finish_non_exhaustive()
     }
 }
@@ -388,8 +390,11 @@ pub fn parse(body: &[u8], max_keys: usize, accepted: &[Algorithm]) -> Result<Key
                 .key_id
                 .clone()
                 .filter(|kid| !algorithms.is_empty() && !kid.is_empty())?;
-            let key = DecodingKey::from_jwk(&jwk).ok()?;
-            Some((kid, Arc::new(VerifyingKey { key, algorithms })))
+            let keys: Vec<PublicKey> = algorithms
+                .into_iter()
+                .map(|algorithm| PublicKey::from_jwk(&jwk, algorithm))
+                .collect::<Option<_>>()?;
+            Some((kid, Arc::new(VerifyingKey { keys })))
         });
     for (kid, key) in usable {
         by_kid.entry(kid).or_default().push(key);

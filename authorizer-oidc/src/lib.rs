@@ -190,7 +190,10 @@ impl Verifier for Oidc {
             .ok_or(Rejection::WrongAlgorithm)?;
         let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
         let key = issuer.keys.key(kid, header.alg).await?;
-        Ok(jwt::decode(token, key.decoding_key(), validation)?)
+        let key = key
+            .public_key(header.alg)
+            .ok_or(Rejection::WrongAlgorithm)?;
+        Ok(jwt::decode_with(token, key, validation)?)
     }
 
     fn claim_names<'a>(&'a self, claims: &VerifiedClaims, names: &'a ClaimNames) -> &'a ClaimNames {
