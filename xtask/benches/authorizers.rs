@@ -160,7 +160,8 @@ fn bench(c: &mut Criterion) {
     }
 
     // The pet store's Cedar policies in place of its access rules, with 7 and 70 actions in the
-    // schema: Cedar is asked about each action per request.
+    // schema: its policies name no `action` in their conditions, so Cedar evaluates them once per
+    // request, whatever the number of actions.
     for actions in [7, 70] {
         let (policies, schema) = authorizers::cedar_pet_store(actions);
         let cedar = authorizers::hs256(
