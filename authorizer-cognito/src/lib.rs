@@ -11,7 +11,7 @@
 pub mod config;
 
 use authorizer_core::config::Env;
-use authorizer_core::jwt::{self, Token};
+use authorizer_core::jwt::Token;
 use authorizer_core::{AuthError, Authorizer, InitError, Rejection, VerifiedClaims, Verifier};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::Value;
@@ -101,10 +101,7 @@ impl Verifier for Cognito {
         }
         let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
         let key = self.keys.key(kid, header.alg).await?;
-        let key = key
-            .public_key(header.alg)
-            .ok_or(Rejection::WrongAlgorithm)?;
-        let claims = jwt::decode_with(token, key, &self.validation)?;
+        let claims = key.decode(token, &self.validation)?;
         self.check_use_and_client(&claims)?;
         Ok(claims)
     }

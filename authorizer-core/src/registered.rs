@@ -16,45 +16,64 @@
 //!   list: sharing none with them); with the audience checked, any `aud` when none is accepted.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use jsonwebtoken::Validation;
 use jsonwebtoken::errors::{Error, ErrorKind};
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
 
-/// Reads `payload`'s registered claims and checks them against `validation`, as
-/// `jsonwebtoken::decode` does once the signature has verified.
-pub(crate) fn check(payload: &[u8], validation: &Validation) -> Result<(), Error> {
-    let raw: Raw = serde_json::from_slice(payload)?;
+/// The claims `jsonwebtoken` reads into named fields, which a payload may therefore name once.
+const REGISTERED: [&str; 5] = ["exp", "nbf", "sub", "iss", "aud"];
+
+/// Reads `payload` into its claims, in one pass, and checks the registered ones against
+/// `validation`, as `jsonwebtoken::decode` does once the signature has verified.
+pub(crate) fn read(payload: &[u8], validation: &Validation) -> Result<Map<String, Value>, Error> {
+    let claims = serde_json::from_slice::<Claims>(payload)?.0;
+    let claim = |name| claims.get(name);
     // `jsonwebtoken` reads `exp`, `nbf` and `sub` in place: a list or an object there stops its
     // reading of the payload, which makes the token malformed rather than the claim unreadable.
-    let nested = |claim: &Option<Value>| matches!(claim, Some(Value::Array(_) | Value::Object(_)));
-    if [&raw.exp, &raw.nbf, &raw.sub].into_iter().any(nested) {
-        let error = <serde_json::Error as serde::de::Error>::custom("a list or an object in place");
+    let nested = |claim: Option<&Value>| matches!(claim, Some(Value::Array(_) | Value::Object(_)));
+    if ["exp", "nbf", "sub"].into_iter().map(claim).any(nested) {
+        let error = <serde_json::Error as de::Error>::custom("a list or an object in place");
         return Err(error.into());
     }
-    Registered::from(raw).check(validation, jsonwebtoken::get_current_timestamp())
+    Registered::of(&claims).check(validation, jsonwebtoken::get_current_timestamp())?;
+    Ok(claims)
 }
 
-/// The registered claims as the payload writes them, `null` included (`None`: not there).
-/// Reading them into named fields refuses a payload that names one twice, as `jsonwebtoken` does.
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(default, deserialize_with = "written")]
-    exp: Option<Value>,
-    #[serde(default, deserialize_with = "written")]
-    nbf: Option<Value>,
-    #[serde(default, deserialize_with = "written")]
-    sub: Option<Value>,
-    #[serde(default, deserialize_with = "written")]
-    iss: Option<Value>,
-    #[serde(default, deserialize_with = "written")]
-    aud: Option<Value>,
+/// A payload's claims, the last of a name kept, as `serde_json` reads a map; but a payload
+/// naming a registered claim twice is refused, as `jsonwebtoken`'s named fields refuse it.
+struct Claims(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
 }
 
-/// A claim that is there, `null` included, which `Option<Value>` alone would read as absent.
-fn written<'de, D: serde::Deserializer<'de>>(claim: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(claim).map(Some)
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Claims, A::Error> {
+        let mut claims = Map::new();
+        while let Some(name) = members.next_key::<String>()? {
+            let value = members.next_value::<Value>()?;
+            if let Some(registered) = REGISTERED.iter().find(|r| **r == name)
+                && claims.contains_key(&name)
+            {
+                return Err(de::Error::duplicate_field(registered));
+            }
+            claims.insert(name, value);
+        }
+        Ok(Claims(claims))
+    }
 }
 
 /// A registered claim: absent (or `null`), there but not of its type, or read.
@@ -65,10 +84,10 @@ enum Claim<T> {
     Read(T),
 }
 
-impl<T> Claim<T> {
+impl<'a, T> Claim<T> {
     /// `value` read with `read`, which says `None` for a value not of the claim's type: for a
     /// time, `null` is one, there but unreadable.
-    fn of(value: Option<Value>, read: impl FnOnce(Value) -> Option<T>) -> Self {
+    fn of(value: Option<&'a Value>, read: impl FnOnce(&'a Value) -> Option<T>) -> Self {
         match value {
             None => Claim::Absent,
             Some(value) => read(value).map_or(Claim::Unreadable, Claim::Read),
@@ -76,7 +95,7 @@ impl<T> Claim<T> {
     }
 
     /// As [`Claim::of`], `null` being absent: `sub`, `iss` and `aud`.
-    fn nullable(value: Option<Value>, read: impl FnOnce(Value) -> Option<T>) -> Self {
+    fn nullable(value: Option<&'a Value>, read: impl FnOnce(&'a Value) -> Option<T>) -> Self {
         match value {
             Some(Value::Null) => Claim::Absent,
             value => Claim::of(value, read),
@@ -89,30 +108,27 @@ impl<T> Claim<T> {
 }
 
 /// The registered claims, each read as its type.
-struct Registered {
+struct Registered<'a> {
     exp: Claim<u64>,
     nbf: Claim<u64>,
-    sub: Claim<String>,
-    iss: Claim<Vec<String>>,
-    aud: Claim<Vec<String>>,
+    sub: Claim<&'a str>,
+    iss: Claim<Vec<&'a str>>,
+    aud: Claim<Vec<&'a str>>,
 }
 
-impl From<Raw> for Registered {
-    fn from(raw: Raw) -> Self {
+impl<'a> Registered<'a> {
+    /// The registered claims among `claims`.
+    fn of(claims: &'a Map<String, Value>) -> Self {
+        let claim = |name| claims.get(name);
         Registered {
-            exp: Claim::of(raw.exp, time),
-            nbf: Claim::of(raw.nbf, time),
-            sub: Claim::nullable(raw.sub, |value| match value {
-                Value::String(sub) => Some(sub),
-                _ => None,
-            }),
-            iss: Claim::nullable(raw.iss, strings),
-            aud: Claim::nullable(raw.aud, strings),
+            exp: Claim::of(claim("exp"), time),
+            nbf: Claim::of(claim("nbf"), time),
+            sub: Claim::nullable(claim("sub"), Value::as_str),
+            iss: Claim::nullable(claim("iss"), strings),
+            aud: Claim::nullable(claim("aud"), strings),
         }
     }
-}
 
-impl Registered {
     /// The checks of `validation` at `now` (seconds since the epoch), in `jsonwebtoken`'s order.
     fn check(self, validation: &Validation, now: u64) -> Result<(), Error> {
         let fail = |kind: ErrorKind| Err(Error::from(kind));
@@ -154,7 +170,7 @@ impl Registered {
             }
         }
 
-        if let (Claim::Read(sub), Some(expected)) = (&self.sub, &validation.sub)
+        if let (Claim::Read(sub), Some(expected)) = (self.sub, &validation.sub)
             && sub != expected
         {
             return fail(ErrorKind::InvalidSubject);
@@ -181,7 +197,7 @@ impl Registered {
 
 /// A time (`exp`, `nbf`): a non-negative integer, or a finite non-negative number below 2⁶⁴,
 /// rounded to the nearest second.
-fn time(value: Value) -> Option<u64> {
+fn time(value: &Value) -> Option<u64> {
     let Value::Number(number) = value else {
         return None;
     };
@@ -194,23 +210,17 @@ fn time(value: Value) -> Option<u64> {
 }
 
 /// `iss` or `aud`: one string, or a list of strings (possibly empty).
-fn strings(value: Value) -> Option<Vec<String>> {
+fn strings(value: &Value) -> Option<Vec<&str>> {
     match value {
         Value::String(one) => Some(vec![one]),
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(text) => Some(text),
-                _ => None,
-            })
-            .collect(),
+        Value::Array(items) => items.iter().map(Value::as_str).collect(),
         _ => None,
     }
 }
 
 /// Whether `given` holds at least one of `accepted`.
-fn shares_one(given: &[String], accepted: &HashSet<String>) -> bool {
-    given.iter().any(|value| accepted.contains(value))
+fn shares_one(given: &[&str], accepted: &HashSet<String>) -> bool {
+    given.iter().any(|value| accepted.contains(*value))
 }
 
 #[cfg(test)]
@@ -219,20 +229,19 @@ mod tests {
     use serde_json::json;
 
     fn checked(payload: Value, validation: &Validation) -> Result<(), ErrorKind> {
-        let raw: Raw = serde_json::from_value(payload).unwrap();
-        Registered::from(raw)
+        Registered::of(payload.as_object().unwrap())
             .check(validation, 1_000_000)
             .map_err(|e| e.into_kind())
     }
 
     #[test]
     fn times_are_numbers_rounded_to_seconds() {
-        assert_eq!(time(json!(5)), Some(5));
-        assert_eq!(time(json!(5.5)), Some(6));
-        assert_eq!(time(json!(-1)), None);
-        assert_eq!(time(json!(1e30)), None);
-        assert_eq!(time(json!("5")), None);
-        assert_eq!(time(json!(true)), None);
+        assert_eq!(time(&json!(5)), Some(5));
+        assert_eq!(time(&json!(5.5)), Some(6));
+        assert_eq!(time(&json!(-1)), None);
+        assert_eq!(time(&json!(1e30)), None);
+        assert_eq!(time(&json!("5")), None);
+        assert_eq!(time(&json!(true)), None);
     }
 
     #[test]
@@ -285,6 +294,19 @@ mod tests {
         no_audience.aud = None;
         let any = with_in(&no_audience, "aud", json!("api"));
         assert_eq!(any, Err(ErrorKind::InvalidAudience));
-        assert!(serde_json::from_slice::<Raw>(br#"{"exp": 1, "exp": 2}"#).is_err());
+        let read = |payload: &[u8]| read(payload, &Validation::new(jsonwebtoken::Algorithm::RS256));
+        assert!(
+            read(br#"{"exp": 1, "exp": 2}"#).is_err(),
+            "a registered claim twice"
+        );
+        let last = read(br#"{"exp": 4000000000, "role": "a", "role": "b"}"#).unwrap();
+        assert_eq!(
+            last["role"], "b",
+            "another claim twice: the last, as a map reads it"
+        );
+        assert!(
+            read(br#"{"exp": 4000000000, "sub": ["x"]}"#).is_err(),
+            "a list in place"
+        );
     }
 }

@@ -18,14 +18,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use authorizer_core::jwt::PublicKey;
+use authorizer_core::jwt::{self, PublicKey, Token};
+use authorizer_core::{Rejection, VerifiedClaims};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use curve25519_dalek::edwards::CompressedEdwardsY;
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -89,13 +90,25 @@ pub struct VerifyingKey {
 
 impl VerifyingKey {
     /// The key for a token whose header says `algorithm`, if this key may verify it.
-    pub fn public_key(&self, algorithm: Algorithm) -> Option<&PublicKey> {
+    fn public_key(&self, algorithm: Algorithm) -> Option<&PublicKey> {
         self.keys.iter().find(|key| key.algorithm() == algorithm)
     }
 
     /// Whether a token whose header says `algorithm` may be verified with this key.
     pub fn accepts(&self, algorithm: Algorithm) -> bool {
         self.public_key(algorithm).is_some()
+    }
+
+    /// `token`'s claims, once its signature verifies with this key for the algorithm its header
+    /// names and its registered claims pass `validation`. A key that may not verify that
+    /// algorithm refuses the token ([`Rejection::WrongAlgorithm`]).
+    pub fn decode(
+        &self,
+        token: &Token<'_>,
+        validation: &Validation,
+    ) -> Result<VerifiedClaims, Rejection> {
+        let key = self.public_key(token.header().alg);
+        jwt::decode_with(token, key.ok_or(Rejection::WrongAlgorithm)?, validation)
     }
 }
 

@@ -17,7 +17,7 @@ pub mod tenants;
 use std::collections::HashMap;
 
 use authorizer_core::config::Env;
-use authorizer_core::jwt::{self, Token};
+use authorizer_core::jwt::Token;
 use authorizer_core::{
     AuthError, Authorizer, ClaimNames, InitError, Rejection, VerifiedClaims, Verifier,
 };
@@ -190,10 +190,7 @@ impl Verifier for Oidc {
             .ok_or(Rejection::WrongAlgorithm)?;
         let kid = header.kid.as_deref().ok_or(Rejection::MissingKeyId)?;
         let key = issuer.keys.key(kid, header.alg).await?;
-        let key = key
-            .public_key(header.alg)
-            .ok_or(Rejection::WrongAlgorithm)?;
-        Ok(jwt::decode_with(token, key, validation)?)
+        Ok(key.decode(token, validation)?)
     }
 
     fn claim_names<'a>(&'a self, claims: &VerifiedClaims, names: &'a ClaimNames) -> &'a ClaimNames {
