@@ -79,9 +79,13 @@ pub struct CedarRules {
     /// The attribute names the policies read or test: the claims the principal's entity needs.
     /// A claim of another name cannot change a decision, so it is not made a Cedar value.
     attributes: Vec<String>,
-    /// The ids of the groups the policies write out (prefix included): the parents the
-    /// principal's entity needs. Membership of another group cannot change a decision.
+    /// The groups the policies write out, as the caller's groups name them (the ids without the
+    /// prefix; an id without it names no caller's group): the parents the principal's entity
+    /// needs. Membership of another group cannot change a decision.
     groups: BTreeSet<String>,
+    /// Whether some policy reads the context: when none does, a request's scopes cannot change a
+    /// decision, and Cedar is given an empty context instead of building them into a value.
+    reads_context: bool,
     /// `CEDAR_ENTITY_ID_PREFIX` followed by `|`; empty when unset.
     prefix: String,
     /// The schema's action entities when it groups actions (`action in NS::Action::"…"` then
@@ -149,6 +153,8 @@ impl CedarRules {
         let (mut permits, mut forbids) = (PolicySet::new(), PolicySet::new());
         let mut own = Vec::new();
         let (mut attributes, mut groups) = (BTreeSet::new(), BTreeSet::new());
+        let prefix = prefix.map(|p| format!("{p}|")).unwrap_or_default();
+        let mut reads_context = false;
         let group_type = group.to_string();
         for policy in policies.policies() {
             let est = policy.to_json().map_err(|e| {
@@ -156,6 +162,9 @@ impl CedarRules {
                 CedarError::Policies(format!("policy {id:?} cannot be read: {e}"))
             })?;
             names(&est, &group_type, &mut attributes, &mut groups);
+            reads_context |= est
+                .get("conditions")
+                .is_some_and(|conditions| names_variable(conditions, "context"));
             let added = match (lifted(policy, est), policy.effect()) {
                 (Some(lifted), Effect::Permit) => permits.add(lifted),
                 (Some(lifted), Effect::Forbid) => forbids.add(lifted),
@@ -205,11 +214,15 @@ impl CedarRules {
             permits,
             forbids,
             attributes: attributes.into_iter().collect(),
-            groups,
+            groups: groups
+                .iter()
+                .filter_map(|id| Some(id.strip_prefix(prefix.as_str())?.to_owned()))
+                .collect(),
+            reads_context,
             user,
             group,
             resource,
-            prefix: prefix.map(|p| format!("{p}|")).unwrap_or_default(),
+            prefix,
             action_entities,
         })
     }
@@ -224,13 +237,15 @@ impl CedarRules {
         let Some((user, entities)) = self.entities(principal) else {
             return granted;
         };
-        let scopes = RestrictedExpression::new_set(
-            principal
-                .scopes
-                .iter()
-                .map(|scope| RestrictedExpression::new_string(scope.clone())),
-        );
-        let Ok(context) = Context::from_pairs([("scopes".to_owned(), scopes)]) else {
+        let context = match self.reads_context {
+            true => {
+                let scopes = principal.scopes.iter();
+                let scopes = scopes.map(|scope| RestrictedExpression::new_string(scope.clone()));
+                Context::from_pairs([("scopes".to_owned(), RestrictedExpression::new_set(scopes))])
+            }
+            false => Ok(Context::empty()),
+        };
+        let Ok(context) = context else {
             return granted;
         };
         let (called_method, called_path) = (arn.method(), arn.path().trim_start_matches('/'));
@@ -260,25 +275,24 @@ impl CedarRules {
         let (mut deciding, mut errored) = (Vec::new(), Vec::new());
         for action in &self.actions {
             let own = ask(&action.uid, &action.own);
-            let scoped = |held: &[&PolicyId]| {
-                let ids = action.lifted.iter().filter(|id| held.contains(id));
-                ids.cloned().collect::<Vec<PolicyId>>()
-            };
-            let (mut permitting, mut forbidding) = (scoped(&permitted), scoped(&forbidden));
             // Cedar names the permits that held when it allows, else the forbids that held.
-            match own.as_ref().map(|r| (r.decision(), held(Some(r)))) {
-                Some((Decision::Allow, ids)) => permitting.extend(ids.into_iter().cloned()),
-                Some((Decision::Deny, ids)) => forbidding.extend(ids.into_iter().cloned()),
-                None => {}
-            }
-            let allowed = !permitting.is_empty() && forbidding.is_empty();
+            let own_held = held(own.as_ref());
+            let own_allows = own.as_ref().map(Response::decision) == Some(Decision::Allow);
+            let (own_permits, own_forbids) = match own_allows {
+                true => (&own_held[..], &[][..]),
+                false => (&[][..], &own_held[..]),
+            };
+            let permitting = holding(&action.lifted, &permitted, own_permits);
+            let forbidding = holding(&action.lifted, &forbidden, own_forbids);
+            let allowed =
+                permitting.clone().next().is_some() && forbidding.clone().next().is_none();
             // The actions are sorted by grant: the grants come sorted, and a repeat is the last.
             if allowed && granted.grants.last() != Some(&Cow::Borrowed(&action.grant)) {
                 granted.grants.push(Cow::Borrowed(&action.grant));
             }
             if action.grant.covers(called_method, called_path) {
-                deciding.extend(if allowed { permitting } else { forbidding });
-                errored.extend(scoped(&lifted_errors));
+                deciding.extend(if allowed { permitting } else { forbidding }.cloned());
+                errored.extend(holding(&action.lifted, &lifted_errors, &[]).cloned());
                 errored.extend(erred(own.as_ref()).cloned());
             }
         }
@@ -306,8 +320,9 @@ impl CedarRules {
             EntityUid::from_type_name_and_id(type_name.clone(), id)
         };
         let user = uid(&self.user, &principal.sub);
-        let groups = principal.groups.iter().map(|group| uid(&self.group, group));
-        let groups = groups.filter(|group| self.groups.contains(group.id().unescaped()));
+        let groups = principal.groups.iter();
+        let groups = groups.filter(|group| self.groups.contains(group.as_str()));
+        let groups = groups.map(|group| uid(&self.group, group));
         let attributes = self.attributes.iter().filter_map(|name| {
             let value = expression(principal.claims.get(name)?)?;
             Some((name.clone(), value))
@@ -365,6 +380,17 @@ fn held(response: Option<&Response>) -> Vec<&PolicyId> {
     response.map_or_else(Vec::new, |r| r.diagnostics().reason().collect())
 }
 
+/// The policies of `lifted` (those in an action's scope) that `held` names, then `own`: the
+/// policies that held for that action.
+fn holding<'a>(
+    lifted: &'a [PolicyId],
+    held: &'a [&'a PolicyId],
+    own: &'a [&'a PolicyId],
+) -> impl Iterator<Item = &'a PolicyId> + Clone {
+    let lifted = lifted.iter().filter(|id| held.contains(id));
+    lifted.chain(own.iter().copied())
+}
+
 /// The policies that erred in `response`, which Cedar ignored.
 fn erred(response: Option<&Response>) -> impl Iterator<Item = &PolicyId> {
     let errors = response.into_iter().flat_map(|r| r.diagnostics().errors());
@@ -378,7 +404,7 @@ fn erred(response: Option<&Response>) -> impl Iterator<Item = &PolicyId> {
 /// its scope and names it when it holds. `None` for a policy whose conditions name `action`,
 /// whose verdict may differ from action to action.
 fn lifted(policy: &Policy, mut est: Value) -> Option<Policy> {
-    if names_action(est.get("conditions")?) {
+    if names_variable(est.get("conditions")?, "action") {
         return None;
     }
     est["action"] = json!({"op": "All"});
@@ -418,14 +444,15 @@ fn names(
     }
 }
 
-/// Whether a policy's JSON form (Cedar's EST) uses the variable `action` anywhere in `value`.
-fn names_action(value: &Value) -> bool {
+/// Whether a policy's JSON form (Cedar's EST) uses `variable` (`action`, `context`) anywhere in
+/// `value`.
+fn names_variable(value: &Value, variable: &str) -> bool {
     match value {
         Value::Object(members) => {
-            members.get("Var").and_then(Value::as_str) == Some("action")
-                || members.values().any(names_action)
+            members.get("Var").and_then(Value::as_str) == Some(variable)
+                || members.values().any(|v| names_variable(v, variable))
         }
-        Value::Array(items) => items.iter().any(names_action),
+        Value::Array(items) => items.iter().any(|v| names_variable(v, variable)),
         _ => false,
     }
 }
@@ -732,6 +759,20 @@ mod tests {
         let granted = rules.grants_for(&principal(&[], json!({})), &arn("GET/toys"));
         assert_eq!(shown(&granted), ["GET /toys"]);
         assert_eq!(granted.policies.as_deref(), Some("policy0"));
+    }
+
+    #[test]
+    fn the_extension_functions_are_there() {
+        // cedar-policy-core turns on `ipaddr`, `decimal` and `datetime` whatever cedar-policy's
+        // features say, so policies exported from AVP that use them work here too.
+        let policies = r#"permit(principal, action == PetStore::Action::"get /pets", resource) when {
+            ip("10.0.0.1").isInRange(ip("10.0.0.0/8"))
+            && decimal("1.5").lessThan(decimal("2.0"))
+            && datetime("2024-01-02") > datetime("2024-01-01")
+        };"#;
+        let rules = CedarRules::new(policies, SCHEMA, None).unwrap();
+        let granted = rules.grants_for(&principal(&[], json!({})), &arn("GET/pets"));
+        assert_eq!(shown(&granted), ["GET /pets"]);
     }
 
     #[test]
