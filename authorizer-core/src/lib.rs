@@ -7,8 +7,8 @@
 //!    then an authorizer's [`Verifier`] checks the signature and its issuer's own claims (with the
 //!    help of [`jwt`], whose public keys are parsed once and whose registered claims' checks,
 //!    decided as `jsonwebtoken` decides them, are in `registered`) and returns the
-//!    [`VerifiedClaims`] of [`claims`],
-//!    which also holds the checks every issuer shares (`iat`, maximum age);
+//!    [`VerifiedClaims`] of [`claims`], which also holds the checks every issuer shares (`iat`,
+//!    maximum age);
 //! 3. [`binding`] holds a token bound to a client certificate to the request's certificate;
 //! 4. [`principal`] reads who is calling from those claims;
 //! 5. [`rules`] says what the principal may call: its grants, from access rules or from Cedar
