@@ -38,7 +38,13 @@ use cedar_policy::{
     EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request, Response,
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
-use serde_json::{Value, json};
+// Cedar's syntax tree, which `cedar_policy` hands out for its policies: what a policy reads is
+// walked, and a policy lifted, there. The other ways, through a policy's JSON form, parse each
+// policy again (`Policy::to_json`) and each entity type name in it (`Policy::from_json`), and
+// each of Cedar's parsers compiles its lexer's regular expressions on first use: 0.9 ms of the
+// cold start.
+use cedar_policy_core::ast::{self, ExprKind, Literal, Var};
+use serde_json::Value;
 use tracing::warn;
 
 use crate::arn::{CONNECT_ROUTE, MethodArn};
@@ -72,8 +78,9 @@ pub struct CedarRules {
     forbids: PolicySet,
     /// `NS::User`.
     user: EntityTypeName,
-    /// `NS::UserGroup`.
-    group: EntityTypeName,
+    /// `NS::UserGroup`, when the schema declares it (policies that validate name no group
+    /// otherwise).
+    group: Option<EntityTypeName>,
     /// `NS::Application::"NS"`.
     resource: EntityUid,
     /// The attribute names the policies read or test: the claims the principal's entity needs.
@@ -109,29 +116,25 @@ impl CedarRules {
     pub fn new(policies: &str, schema: &str, prefix: Option<&str>) -> Result<Self, CedarError> {
         let schema = read_schema(schema).map_err(CedarError::Schema)?;
         let namespace = namespace(&schema).map_err(CedarError::Schema)?;
-        let type_name = |name: &str| {
+        // Taken from the schema, which has parsed them, rather than parsed again.
+        let declared = |name: &str| {
             let full = match namespace.as_str() {
                 "" => name.to_owned(),
                 ns => format!("{ns}::{name}"),
             };
-            let declared = schema.entity_types().any(|t| t.to_string() == full);
-            match EntityTypeName::from_str(&full) {
-                Ok(type_name) if declared => Ok(type_name),
-                _ => Err(CedarError::Schema(format!(
-                    "declares no entity type {full}, which the principal or resource is"
-                ))),
-            }
+            let found = schema.entity_types().find(|t| t.to_string() == full);
+            found.cloned().ok_or(full)
         };
-        let (user, group) = (type_name("User")?, type_name("UserGroup"));
-        let application = type_name("Application")?;
-        // The group type is optional: a schema without groups has policies that name none.
-        let group = group.or_else(|_| {
-            EntityTypeName::from_str(&match namespace.as_str() {
-                "" => "UserGroup".to_owned(),
-                ns => format!("{ns}::UserGroup"),
+        let type_name = |name: &str| {
+            declared(name).map_err(|full| {
+                CedarError::Schema(format!(
+                    "declares no entity type {full}, which the principal or resource is"
+                ))
             })
-            .map_err(|e| CedarError::Schema(e.to_string()))
-        })?;
+        };
+        let (user, application) = (type_name("User")?, type_name("Application")?);
+        // The group type is optional: a schema without groups has policies that name none.
+        let group = declared("UserGroup").ok();
         let resource = EntityUid::from_type_name_and_id(application, EntityId::new(&namespace));
 
         let policies = read_policies(policies).map_err(CedarError::Policies)?;
@@ -155,17 +158,12 @@ impl CedarRules {
         let (mut attributes, mut groups) = (BTreeSet::new(), BTreeSet::new());
         let prefix = prefix.map(|p| format!("{p}|")).unwrap_or_default();
         let mut reads_context = false;
-        let group_type = group.to_string();
+        let group_type = group.as_ref().map(EntityTypeName::to_string);
         for policy in policies.policies() {
-            let est = policy.to_json().map_err(|e| {
-                let id = policy.id().to_string();
-                CedarError::Policies(format!("policy {id:?} cannot be read: {e}"))
-            })?;
-            names(&est, &group_type, &mut attributes, &mut groups);
-            reads_context |= est
-                .get("conditions")
-                .is_some_and(|conditions| names_variable(conditions, "context"));
-            let added = match (lifted(policy, est), policy.effect()) {
+            let tree: &ast::Policy = policy.as_ref();
+            names(tree, group_type.as_deref(), &mut attributes, &mut groups);
+            reads_context |= conditions_name(tree, Var::Context);
+            let added = match (lifted(tree), policy.effect()) {
                 (Some(lifted), Effect::Permit) => permits.add(lifted),
                 (Some(lifted), Effect::Forbid) => forbids.add(lifted),
                 (None, _) => {
@@ -322,7 +320,7 @@ impl CedarRules {
         let user = uid(&self.user, &principal.sub);
         let groups = principal.groups.iter();
         let groups = groups.filter(|group| self.groups.contains(group.as_str()));
-        let groups = groups.map(|group| uid(&self.group, group));
+        let groups = groups.filter_map(|group| Some(uid(self.group.as_ref()?, group)));
         let attributes = self.attributes.iter().filter_map(|name| {
             let value = expression(principal.claims.get(name)?)?;
             Some((name.clone(), value))
@@ -399,62 +397,61 @@ fn erred(response: Option<&Response>) -> impl Iterator<Item = &PolicyId> {
     })
 }
 
-/// `policy` (`est`, its JSON form) lifted, when its conditions do not name `action`: its action scope widened to any
+/// `policy` lifted, when its conditions do not name `action`: its action scope widened to any
 /// action and its effect made `permit`, so that Cedar evaluates it once for all the actions of
 /// its scope and names it when it holds. `None` for a policy whose conditions name `action`,
 /// whose verdict may differ from action to action.
-fn lifted(policy: &Policy, mut est: Value) -> Option<Policy> {
-    if names_variable(est.get("conditions")?, "action") {
+fn lifted(policy: &ast::Policy) -> Option<Policy> {
+    if conditions_name(policy, Var::Action) {
         return None;
     }
-    est["action"] = json!({"op": "All"});
-    est["effect"] = json!("permit");
-    Policy::from_json(Some(policy.id().clone()), est).ok()
+    let template = ast::Template::new_shared(
+        policy.id().clone(),
+        policy.loc().cloned(),
+        policy.annotations_arc().clone(),
+        ast::Effect::Permit,
+        policy.principal_constraint(),
+        ast::ActionConstraint::any(),
+        policy.resource_constraint(),
+        policy.non_scope_constraints_arc().cloned(),
+    );
+    ast::StaticPolicy::try_from(template).ok().map(Policy::from)
 }
 
-/// Adds what `value`, part of a policy's JSON form (Cedar's EST), names of the principal: to
-/// `attributes` the attribute each `.` (or `[…]`) reads and each `has` tests, to `groups` the id
-/// of each entity of type `group_type` it writes out. A policy reads the principal's attributes
-/// by name only, and tests its groups only against entities it writes out (no attribute or
-/// context value is an entity), so a claim or a group it does not name cannot change a decision.
+/// Adds what `policy` names of the principal: to `attributes` the attribute each `.` (or `[…]`)
+/// reads and each `has` tests, to `groups` the id of each entity of type `group_type` it writes
+/// out, in its scope or its conditions. A policy reads the principal's attributes by name only,
+/// and tests its groups only against entities it writes out (no attribute or context value is an
+/// entity), so a claim or a group it does not name cannot change a decision.
 fn names(
-    value: &Value,
-    group_type: &str,
+    policy: &ast::Policy,
+    group_type: Option<&str>,
     attributes: &mut BTreeSet<String>,
     groups: &mut BTreeSet<String>,
 ) {
-    match value {
-        Value::Object(members) => {
-            if let Some(Value::String(name)) = members.get("attr") {
-                attributes.insert(name.clone());
+    for expression in policy.condition().subexpressions() {
+        match expression.expr_kind() {
+            ExprKind::GetAttr { attr, .. } | ExprKind::HasAttr { attr, .. } => {
+                attributes.insert(attr.to_string());
             }
-            if let (Some(Value::String(kind)), Some(Value::String(id))) =
-                (members.get("type"), members.get("id"))
-                && kind == group_type
+            ExprKind::ExtHasAttr { attrs, .. } => {
+                attributes.extend(attrs.iter().map(ToString::to_string));
+            }
+            ExprKind::Lit(Literal::EntityUID(uid))
+                if Some(uid.entity_type().to_string().as_str()) == group_type =>
             {
-                groups.insert(id.clone());
+                groups.insert(AsRef::<str>::as_ref(uid.eid()).to_owned());
             }
-            let rest = members.values();
-            rest.for_each(|v| names(v, group_type, attributes, groups));
+            _ => {}
         }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|v| names(v, group_type, attributes, groups)),
-        _ => {}
     }
 }
 
-/// Whether a policy's JSON form (Cedar's EST) uses `variable` (`action`, `context`) anywhere in
-/// `value`.
-fn names_variable(value: &Value, variable: &str) -> bool {
-    match value {
-        Value::Object(members) => {
-            members.get("Var").and_then(Value::as_str) == Some(variable)
-                || members.values().any(|v| names_variable(v, variable))
-        }
-        Value::Array(items) => items.iter().any(|v| names_variable(v, variable)),
-        _ => false,
-    }
+/// Whether the conditions (`when`, `unless`) of `policy` use `variable` (`action`, `context`).
+fn conditions_name(policy: &ast::Policy, variable: Var) -> bool {
+    let conditions = policy.non_scope_constraints().into_iter();
+    let mut expressions = conditions.flat_map(ast::Expr::subexpressions);
+    expressions.any(|e| matches!(e.expr_kind(), ExprKind::Var(v) if *v == variable))
 }
 
 /// The grant an action's id stands for: `$connect`, or `<method> <path>` with the method in lower
