@@ -8,8 +8,6 @@
 //! confirmation method (`jkt` of DPoP, `jwk`…): taking a sender-constrained token as a plain bearer
 //! token would undo its protection.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
@@ -86,7 +84,7 @@ pub fn thumbprint(pem: &str) -> Result<String, Rejection> {
     let der = CertificateDer::from_pem_slice(pem.as_bytes())
         .map_err(|_| Rejection::MalformedCertificate)?;
     webpki::EndEntityCert::try_from(&der).map_err(|_| Rejection::MalformedCertificate)?;
-    Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(der.as_ref())))
+    Ok(base64_simd::URL_SAFE_NO_PAD.encode_to_string(Sha256::digest(der.as_ref())))
 }
 
 #[cfg(test)]

@@ -433,6 +433,20 @@ fn authorization_header(
     }
 }
 
+/// The bytes a JWT is written with: base64url's alphabet, padding and the dots between its parts.
+/// A table, read once per byte: every request's token is checked, and the comparisons it replaced
+/// took 3.3 k instructions more for a 750-byte token, a fifth of the reading of a TOKEN event.
+const JWT_ALPHABET: [bool; 256] = {
+    let mut alphabet = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        alphabet[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=');
+        byte += 1;
+    }
+    alphabet
+};
+
 /// Strips the `Bearer` scheme (any case) and checks the size and the JWT alphabet.
 fn bearer_token(authorization: &str) -> Result<&str, Rejection> {
     if authorization.len() > MAX_TOKEN_BYTES + "Bearer ".len() {
@@ -454,8 +468,7 @@ fn bearer_token(authorization: &str) -> Result<&str, Rejection> {
             max: MAX_TOKEN_BYTES,
         });
     }
-    let jwt_alphabet = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=');
-    if !token.bytes().all(jwt_alphabet) {
+    if !token.bytes().all(|byte| JWT_ALPHABET[usize::from(byte)]) {
         return Err(Rejection::MalformedToken);
     }
     Ok(token)

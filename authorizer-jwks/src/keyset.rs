@@ -20,8 +20,6 @@ use std::time::Duration;
 
 use authorizer_core::jwt::{self, PublicKey, Token};
 use authorizer_core::{Rejection, VerifiedClaims};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
@@ -466,11 +464,7 @@ fn algorithms_of(jwk: &Jwk) -> &'static [Algorithm] {
 /// anyone can make; a non-canonical encoding (y ≥ p, or the sign of x = 0 set) can alias such a
 /// point and is never what an issuer publishes.
 fn is_sound_ed25519(x: &str) -> bool {
-    let Some(bytes) = URL_SAFE_NO_PAD
-        .decode(x)
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-    else {
+    let Some(bytes) = jwt::base64url(x).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()) else {
         return false;
     };
     let encoded = CompressedEdwardsY(bytes);
@@ -603,7 +597,7 @@ mod tests {
             .step_by(2)
             .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
             .collect();
-        json!({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": URL_SAFE_NO_PAD.encode(bytes)})
+        json!({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": base64_simd::URL_SAFE_NO_PAD.encode_to_string(bytes)})
     }
 
     #[test]
