@@ -1,8 +1,9 @@
 //! Times the release binaries, and their Node counterparts, the way Lambda runs them.
 //!
 //! `cargo run --release -p xtask --bin coldstart -- [--runs N] [--invocations M]
-//! [--bin-dir DIR] [--no-node] [--only NAME] [--peer PATH]`; `scripts/bench` runs it with the
-//! first two (and `--peer` when given a peer's binary), `scripts/bench-profiles` with `--bin-dir`.
+//! [--bin-dir DIR] [--no-node] [--no-cedar] [--only NAME] [--peer PATH]`; `scripts/bench` runs it
+//! with the first two (and `--peer` when given a peer's binary), `scripts/bench-profiles` with
+//! `--bin-dir` and `--no-cedar`, its functions being built as they ship, without Cedar.
 //! `--peer` times the closest Rust alternative to authorizer-oidc, lmammino/oidc-authorizer, built
 //! from its own source, side by side with ours on the same loopback key-set fetch. For each function, behind a loopback Runtime API
 //! ([`testkit::runtime_api`]):
@@ -65,6 +66,7 @@ fn main() {
         invocations,
         bin_dir,
         node: with_node,
+        cedar: with_cedar,
         only,
         peer,
     } = options();
@@ -128,18 +130,6 @@ fn main() {
             hs256.clone(),
             "admin-post",
         ),
-        rust(
-            "authorizer-hs256, the pet store's Cedar policies (policies/petstore/)",
-            "authorizer-hs256",
-            with(
-                &hs256,
-                &[
-                    ("CEDAR_POLICIES", "file:policies/petstore/policies.cedar"),
-                    ("CEDAR_SCHEMA", "file:policies/petstore/schema.cedarschema"),
-                ],
-            ),
-            "cedar/admin-post",
-        ),
         Subject {
             warm: false,
             ..rust(
@@ -185,6 +175,21 @@ fn main() {
         },
         rust("noop-cors", "noop-cors", Vec::new(), "preflight"),
     ];
+    if with_cedar {
+        let cedar = rust(
+            "authorizer-hs256, the pet store's Cedar policies (policies/petstore/)",
+            "authorizer-hs256",
+            with(
+                &hs256,
+                &[
+                    ("CEDAR_POLICIES", "file:policies/petstore/policies.cedar"),
+                    ("CEDAR_SCHEMA", "file:policies/petstore/schema.cedarschema"),
+                ],
+            ),
+            "cedar/admin-post",
+        );
+        subjects.insert(1, cedar);
+    }
     if let Some(peer) = peer {
         // The peer allows `*` (every method: "? /" in our words), and reads its settings from
         // its own variables; it fetches its key set on the first request.
@@ -275,6 +280,9 @@ struct Options {
     bin_dir: Option<PathBuf>,
     /// `--no-node`: leave the Node authorizers out.
     node: bool,
+    /// `--no-cedar`: leave out the Cedar policies' cold start, for binaries built without Cedar
+    /// (`--bin-dir`; those `target/release` builds have it).
+    cedar: bool,
     /// `--only NAME`: time only the functions whose name starts with NAME (for profiling one).
     only: Option<String>,
     /// `--peer PATH`: also time lmammino/oidc-authorizer's binary at PATH.
@@ -290,6 +298,7 @@ fn options() -> Options {
         invocations: 2000,
         bin_dir: None,
         node: true,
+        cedar: true,
         only: None,
         peer: None,
     };
@@ -301,6 +310,7 @@ fn options() -> Options {
             "--invocations" => options.invocations = count().unwrap_or_else(|| usage()),
             "--bin-dir" => options.bin_dir = Some(args.next().unwrap_or_else(|| usage()).into()),
             "--no-node" => options.node = false,
+            "--no-cedar" => options.cedar = false,
             "--only" => options.only = Some(args.next().unwrap_or_else(|| usage())),
             "--peer" => options.peer = Some(args.next().unwrap_or_else(|| usage()).into()),
             _ => usage(),
@@ -311,8 +321,8 @@ fn options() -> Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: coldstart [--runs N] [--invocations M] [--bin-dir DIR] [--no-node] [--only NAME] \
-         [--peer PATH]"
+        "usage: coldstart [--runs N] [--invocations M] [--bin-dir DIR] [--no-node] [--no-cedar] \
+         [--only NAME] [--peer PATH]"
     );
     std::process::exit(2);
 }
