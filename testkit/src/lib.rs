@@ -26,10 +26,12 @@
 //! - [`readme`]: README.md's code blocks, for the tests that compile or check them;
 //! - [`examples`]: the configuration examples of README.md, each value it shows for a setting;
 //! - [`cdk`]: AWS CDK apps (TypeScript) compiled and synthesized with `testkit/cdk/`'s packages;
-//! - [`authorizers`]: the authorizers built in-process, for benchmarks and fuzz targets.
+//! - [`authorizers`]: the authorizers built in-process, for benchmarks and fuzz targets;
+//! - [`bench`]: the requests the benchmarks time, and the signature checks they compare them with.
 #![warn(missing_docs)]
 
 pub mod authorizers;
+pub mod bench;
 pub mod cdk;
 pub mod declared;
 pub mod emf;

@@ -2,11 +2,10 @@
 //! response JSON out), as `main` builds them, for a REST API's TOKEN event (`handler`) and an
 //! HTTP API's event of payload format 2.0 answered simply (`handler_http_v2`).
 //!
-//! They are built by [`testkit::authorizers`]; Cognito's key set is served from a `file://` URL
-//! and fetched once, as at cold start, and the OpenID Connect issuers' key sets are shipped files,
-//! so what is measured is the per-request work with a warm key cache. Nothing here waits (HS256
-//! never does, the others not with their keys cached), so `now_or_never` completes each call
-//! without a runtime.
+//! They are built by [`testkit::authorizers`], and their requests by [`testkit::bench`]; Cognito's
+//! key set is served from a `file://` URL and fetched once, as at cold start, and the OpenID
+//! Connect issuers' key sets are shipped files, so what is measured is the per-request work with a
+//! warm key cache.
 //!
 //! `floor/rsa2048_verify` and `floor/p256_verify` are the signature checks alone (of the same
 //! tokens with the same keys, parsed once as the authorizers' key sets parse them, by
@@ -15,82 +14,28 @@
 //! which the `oidc_rs256` and `oidc_es256` handlers are compared. `floor/p384_verify` (ES384),
 //! `floor/ed25519_verify` (EdDSA) and `floor/rsa4096_verify` (RS256 with a 4096-bit key) are the
 //! other signatures an issuer may use, checked the same way; scripts/bench sets every floor beside
-//! `openssl speed`'s verification on the same machine.
+//! `openssl speed`'s verification on the same machine. Criterion times each benchmark apart, seconds
+//! from the others; `benches/ratios.rs` times a handler and its floor in turns, for their ratio.
 
 use std::hint::black_box;
 
-use authorizer_core::jwt::{PublicKey, Token};
+use authorizer_core::jwt::Token;
 use authorizer_core::{Authorizer, Env, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt as _;
 use jsonwebtoken::Algorithm;
-use serde_json::json;
 use testkit::authorizers;
-use testkit::events::{http_event, token_event};
+use testkit::bench::{
+    CLIENT, ISSUER, OIDC_AUDIENCE, OIDC_BASE, POOL, SECRET, cognito_token, event, handle,
+    hs256_token, http_v2_event, oidc_token, signature_check,
+};
 use testkit::keys::Key;
-use testkit::tokens::{hs, now, rs256, signed};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-const SECRET: &str = "benchmark-secret-of-at-least-32-bytes!";
-const ISSUER: &str = "https://petstore.example/demo";
-const POOL: &str = "eu-west-1_BenchPool1";
-const CLIENT: &str = "bench-app-client";
-const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore01/prod";
-const HTTP_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:petstore02/$default";
-
-/// Alice, an admin, with a custom token.
-fn hs256_token() -> String {
-    let claims = json!({
-        "sub": "alice", "groups": ["admin"], "iss": ISSUER, "username": "alice",
-        "email": "alice@example.com", "iat": now(), "exp": now() + 86_400,
-    });
-    hs(Algorithm::HS256, SECRET, &claims)
-}
-
-/// Alice's access token, as Cognito issues it, signed with the pool's key.
-fn cognito_token() -> String {
-    let claims = json!({
-        "sub": "a1a1a1a1-0000-4000-8000-000000000001", "cognito:groups": ["admin"],
-        "iss": format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"),
-        "client_id": CLIENT, "token_use": "access", "username": "alice",
-        "scope": "aws.cognito.signin.user.admin", "iat": now(), "exp": now() + 86_400,
-    });
-    rs256(Key::Ours, "ours-key", &claims)
-}
-
-const OIDC_BASE: &str = "https://idp.example.com";
-const OIDC_AUDIENCE: &str = "https://petstore.example/api";
-
-/// Alice's access token from the OpenID Connect issuer `{OIDC_BASE}/{issuer}`, signed with `key`.
-fn oidc_token(issuer: &str, key: Key, kid: &str) -> String {
-    let claims = json!({
-        "sub": "auth0|a11ce", "groups": ["admin"], "iss": format!("{OIDC_BASE}/{issuer}"),
-        "aud": [OIDC_AUDIENCE, "https://idp.example.com/userinfo"], "scope": "openid pets:write",
-        "azp": "petstore-web", "iat": now(), "exp": now() + 86_400,
-    });
-    signed(key, kid, &claims)
-}
-
-/// `floor/<name>`: the signature of `token` checked alone, with `key`'s public key parsed once,
-/// as the authorizers check it.
+/// `floor/<name>`: the signature of `token` checked alone, with `key`'s public key parsed once.
 fn bench_floor(c: &mut Criterion, name: &str, token: &str, key: Key, algorithm: Algorithm) {
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(key.jwk()).unwrap();
-    let public = PublicKey::from_jwk(&jwk, algorithm).unwrap();
-    let (message, signature) = token.rsplit_once('.').unwrap();
-    let verify = || public.verifies(message.as_bytes(), black_box(signature));
-    assert!(verify(), "{name}: the signature must verify");
-    c.bench_function(&format!("floor/{name}"), |b| b.iter(verify));
-}
-
-/// The TOKEN event of Alice calling `POST /pets` with `token`.
-fn event(token: &str) -> String {
-    token_event(API, "POST", token)
-}
-
-/// What the runtime does with an event: the handler, then the response's JSON.
-fn handle<V: Verifier + Sync>(authorizer: &Authorizer<V>, event: &str) -> Vec<u8> {
-    let response = authorizer.authorize(event).now_or_never().unwrap();
-    serde_json::to_vec(&response.unwrap()).unwrap()
+    let verify = signature_check(token, key, algorithm);
+    c.bench_function(&format!("floor/{name}"), |b| b.iter(&verify));
 }
 
 /// `<name>/verify`, `<name>/handler` and `<name>/handler_http_v2`.
@@ -113,12 +58,7 @@ fn bench_paths<V: Verifier + Sync>(
     c.bench_function(&format!("{name}/handler"), |b| {
         b.iter(|| handle(authorizer, black_box(&event)))
     });
-    let headers = json!({
-        "authorization": format!("Bearer {token}"), "content-type": "application/json",
-        "host": "petstore02.execute-api.eu-west-1.amazonaws.com", "user-agent": "curl/8.5.0",
-        "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443", "x-forwarded-proto": "https",
-    });
-    let http_event = http_event(HTTP_API, "POST", headers);
+    let http_event = http_v2_event(token);
     c.bench_function(&format!("{name}/handler_http_v2"), |b| {
         b.iter(|| handle(authorizer, black_box(&http_event)))
     });
