@@ -26,6 +26,10 @@ use crate::error::Rejection;
 pub struct Token<'a> {
     raw: &'a str,
     header: Header,
+    /// Where the payload starts: after the header and its dot.
+    payload_at: usize,
+    /// Where the signature's dot is: the end of the signed message.
+    signature_dot: usize,
 }
 
 impl<'a> Token<'a> {
@@ -36,15 +40,21 @@ impl<'a> Token<'a> {
     pub fn parse(raw: &'a str) -> Result<Self, Rejection> {
         // `jsonwebtoken::decode_header`'s reading: the header is what precedes the payload, before
         // the last dot but one, and is refused as malformed unless it reads as a `Header`.
-        let header: Header = raw
-            .rsplit_once('.')
-            .and_then(|(message, _)| base64url(message.rsplit_once('.')?.0))
+        // The two dots are found here, once: the verifiers read the parts where they are.
+        let (message, _) = raw.rsplit_once('.').ok_or(Rejection::MalformedToken)?;
+        let (encoded_header, _) = message.rsplit_once('.').ok_or(Rejection::MalformedToken)?;
+        let header: Header = base64url(encoded_header)
             .and_then(|json| serde_json::from_slice(&json).ok())
             .ok_or(Rejection::MalformedToken)?;
         if header.crit.is_some() || header.extras.inner().contains_key("b64") {
             return Err(Rejection::CriticalExtension);
         }
-        Ok(Token { raw, header })
+        Ok(Token {
+            raw,
+            header,
+            payload_at: encoded_header.len() + 1,
+            signature_dot: message.len(),
+        })
     }
 
     /// The header: `alg` and `kid` choose the key; `jku`, `x5u`, `jwk` and `x5c` are never
@@ -56,13 +66,24 @@ impl<'a> Token<'a> {
     /// The payload's claims as `T`, **unverified**: only to choose among configured issuers
     /// before the signature is checked, or to explain why verified claims were refused.
     pub fn unverified_claims<T: DeserializeOwned>(&self) -> Result<T, Rejection> {
-        let payload = self
-            .raw
-            .split('.')
-            .nth(1)
-            .ok_or(Rejection::MalformedToken)?;
-        let json = base64url(payload).ok_or(Rejection::MalformedToken)?;
+        let json = base64url(self.payload()).ok_or(Rejection::MalformedToken)?;
         serde_json::from_slice(&json).map_err(|_| Rejection::MalformedToken)
+    }
+
+    /// What the signature signs: the header and the payload, as they were sent, with their dot.
+    /// [`Token::parse`] split the token as `jsonwebtoken` does: a token has these three parts.
+    fn message(&self) -> &'a str {
+        &self.raw[..self.signature_dot]
+    }
+
+    /// The payload, base64url-encoded.
+    fn payload(&self) -> &'a str {
+        &self.raw[self.payload_at..self.signature_dot]
+    }
+
+    /// The signature, base64url-encoded.
+    fn signature(&self) -> &'a str {
+        &self.raw[self.signature_dot + 1..]
     }
 }
 
@@ -201,15 +222,16 @@ fn claims_of(
     {
         return Err(ErrorKind::InvalidAlgorithm.into());
     }
-    // The token's parts as `jsonwebtoken` splits them: the signature after the last dot, the
-    // payload before it. Token::parse has read the header the same way.
-    let (message, signature) = token.raw.rsplit_once('.').ok_or(ErrorKind::InvalidToken)?;
-    let (_, payload) = message.rsplit_once('.').ok_or(ErrorKind::InvalidToken)?;
-    let signature = base64url(signature).ok_or(ErrorKind::InvalidToken)?;
-    if key.key.verify_sig(message.as_bytes(), &signature).is_err() {
+    // The token's parts as `jsonwebtoken` splits them, where Token::parse found them.
+    let signature = base64url(token.signature()).ok_or(ErrorKind::InvalidToken)?;
+    if key
+        .key
+        .verify_sig(token.message().as_bytes(), &signature)
+        .is_err()
+    {
         return Err(ErrorKind::InvalidSignature.into());
     }
-    let payload = base64url(payload).ok_or(ErrorKind::InvalidToken)?;
+    let payload = base64url(token.payload()).ok_or(ErrorKind::InvalidToken)?;
     crate::registered::read(&payload, validation)
 }
 
@@ -409,7 +431,8 @@ mod tests {
         }
 
         /// The header `Token::parse` reads is the one `jsonwebtoken::decode_header` reads, and it
-        /// refuses what that refuses: any header, payload and signature texts, any number of parts.
+        /// refuses what that refuses: any header, payload and signature texts, any number of parts;
+        /// the parts it keeps are where `jsonwebtoken::decode` finds them.
         #[test]
         fn reads_the_header_as_jsonwebtoken_does(
             header in prop_oneof![
@@ -427,8 +450,16 @@ mod tests {
                 raw.insert(0, '=');
             }
             let theirs = jsonwebtoken::decode_header(&raw).ok();
-            let ours = Token::parse(&raw).map(|token| token.header).ok();
-            prop_assert_eq!(ours, theirs);
+            let token = Token::parse(&raw);
+            // A token read has three parts, which it finds as `jsonwebtoken` splits them.
+            if let Ok(token) = &token {
+                let (message, signature) = raw.rsplit_once('.').unwrap();
+                prop_assert_eq!(
+                    (token.message(), token.payload(), token.signature()),
+                    (message, message.rsplit_once('.').unwrap().1, signature)
+                );
+            }
+            prop_assert_eq!(token.map(|token| token.header).ok(), theirs);
         }
     }
 }
