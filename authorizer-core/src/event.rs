@@ -573,7 +573,7 @@ mod tests {
         for byte in 0..=u8::MAX {
             let expected = byte.is_ascii_alphanumeric() || b"-_.=".contains(&byte);
             assert_eq!(in_jwt_byte(byte), expected, "byte {byte:#04x}");
-            // At every place of a block, and of a second block.
+            // At both ends of the first block of 64 bytes and in the second one.
             for at in [0, 1, 15, 63, 64, 100] {
                 let mut token = vec![b'a'; 101];
                 token[at] = byte;

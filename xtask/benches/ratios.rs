@@ -37,17 +37,15 @@ fn main() {
     let cognito_token = cognito_token();
     let rs256 = oidc_token("rs256", Key::Ours, "ours-key");
     let es256 = oidc_token("es256", Key::Ec, "ours-ec-key");
-    let events = [
+    let (cognito_event, rs256_event, rs256_v2_event, es256_event) = (
         event(&cognito_token),
         event(&rs256),
         http_v2_event(&rs256),
         event(&es256),
-    ];
-    let checks = [
-        signature_check(&cognito_token, Key::Ours, Algorithm::RS256),
-        signature_check(&rs256, Key::Ours, Algorithm::RS256),
-        signature_check(&es256, Key::Ec, Algorithm::ES256),
-    ];
+    );
+    let cognito_check = signature_check(&cognito_token, Key::Ours, Algorithm::RS256);
+    let rsa_check = signature_check(&rs256, Key::Ours, Algorithm::RS256);
+    let p256_check = signature_check(&es256, Key::Ec, Algorithm::ES256);
 
     println!("Each handler beside its signature check alone, in turns ({rounds} rounds):");
     println!();
@@ -55,29 +53,39 @@ fn main() {
         "| handler | its signature check | handler, median | check, median | ratio, median [p10–p90] |"
     );
     println!("|---|---|---|---|---|");
-    let rows = [
-        ("cognito/handler", &events[0], "RSA-2048", &checks[0], false),
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a dyn Fn() -> Vec<u8>,
+        &'a dyn Fn() -> bool,
+    );
+    let rows: [Row; 4] = [
+        (
+            "cognito/handler",
+            "RSA-2048",
+            &|| handle(&cognito, black_box(&cognito_event)),
+            &cognito_check,
+        ),
         (
             "oidc_rs256/handler",
-            &events[1],
             "RSA-2048",
-            &checks[1],
-            true,
+            &|| handle(&oidc, black_box(&rs256_event)),
+            &rsa_check,
         ),
         (
             "oidc_rs256/handler_http_v2",
-            &events[2],
             "RSA-2048",
-            &checks[1],
-            true,
+            &|| handle(&oidc, black_box(&rs256_v2_event)),
+            &rsa_check,
         ),
-        ("oidc_es256/handler", &events[3], "P-256", &checks[2], true),
+        (
+            "oidc_es256/handler",
+            "P-256",
+            &|| handle(&oidc, black_box(&es256_event)),
+            &p256_check,
+        ),
     ];
-    for (name, event, algorithm, check, is_oidc) in rows {
-        let handler = || match is_oidc {
-            true => handle(&oidc, black_box(event)),
-            false => handle(&cognito, black_box(event)),
-        };
+    for (name, algorithm, handler, check) in rows {
         let turns = Turns::measure(rounds, handler, check);
         println!(
             "| `{name}` | {algorithm} | {} | {} | {:.2}× [{:.2}–{:.2}] |",
